@@ -1,0 +1,1 @@
+"""Extractors: one module per format family, each yielding `Segment` and `Rows`."""

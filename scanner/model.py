@@ -1,0 +1,84 @@
+"""The small value types that flow between the stages of the engine.
+
+walk -> identify -> extract -> detect -> records -> findings. Extractors yield
+`Segment` (prose) and `Rows` (tables); both say where their text came from.
+Lines, rows, columns and pages are 1-based; byte ranges are half-open offsets in
+the decoded stream of the file (or member).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a piece of text sits. Only the fields that apply are set."""
+
+    path: Path
+    line: int | None = None
+    column: int | None = None
+    row: int | None = None
+    page: int | None = None
+    sheet: str | None = None
+    cell: str | None = None
+    member: str | None = None
+    byte_start: int | None = None
+    byte_end: int | None = None
+
+    def as_dict(self) -> dict[str, int | str]:
+        """The set fields, for the report (the path is carried by the finding)."""
+        out: dict[str, int | str] = {}
+        for key in ("line", "column", "row", "page", "sheet", "cell", "member"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.byte_start is not None and self.byte_end is not None:
+            out["bytes"] = f"{self.byte_start}-{self.byte_end}"
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A block of prose: whole lines, starting at ``where.line``."""
+
+    text: str
+    where: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """A batch of table rows. ``first_row`` numbers ``rows[0]`` (1-based, header excluded
+    from neither: it is the row number a user sees in the file)."""
+
+    rows: list[tuple[str, ...]]
+    first_row: int
+    header: tuple[str, ...] | None
+    where: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Hard limits for one file (ClamAV's MaxFileSize/MaxScanSize are the model)."""
+
+    max_file_bytes: int = 512 * 1024 * 1024
+    max_text_chars: int = 256 * 1024 * 1024
+    max_line_chars: int = 1024 * 1024
+    max_decompressed_bytes: int = 1024 * 1024 * 1024
+    max_ratio: int = 200
+    max_depth: int = 4
+    block_chars: int = 256 * 1024
+    batch_rows: int = 2000
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    """What the engine learned about one file (no plaintext)."""
+
+    path: Path
+    size: int
+    kind: str
+    findings: list[dict[str, object]] = field(default_factory=list)
+    skipped: str | None = None
+    partial: str | None = None
