@@ -32,7 +32,7 @@ class Location:
         out: dict[str, int | str] = {}
         for key in ("line", "column", "row", "page", "sheet", "cell", "member"):
             value = getattr(self, key)
-            if value is not None:
+            if value is not None and value != "":
                 out[key] = value
         if self.byte_start is not None and self.byte_end is not None:
             out["bytes"] = f"{self.byte_start}-{self.byte_end}"

@@ -1,0 +1,97 @@
+"""The report payload: findings, coverage, host, scan identity (DESIGN.md contract).
+
+The payload holds no plaintext of what was matched: findings carry rules, counts,
+locations, masked shapes and keyed fingerprints only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import platform
+import socket
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+def iso(timestamp: float) -> str:
+    """UTC time, to the second, as RFC 3339."""
+    moment = dt.datetime.fromtimestamp(int(timestamp), tz=dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def host_identity() -> dict[str, str]:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        user = ""
+    return {
+        "hostname": socket.gethostname(),
+        "fqdn": socket.getfqdn(),
+        "os": platform.system(),
+        "os_release": platform.release(),
+        "machine": platform.machine(),
+        "user": user,
+    }
+
+
+def summary(findings: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    by_severity = Counter(str(f["severity"]) for f in findings)
+    files_by_severity: dict[str, set[str]] = {s: set() for s in SEVERITIES}
+    records = 0
+    for finding in findings:
+        files_by_severity[str(finding["severity"])].add(str(finding["path"]))
+        if finding["severity"] in ("high", "critical"):
+            records += int(finding["records"])
+    highest = next((s for s in reversed(SEVERITIES) if by_severity[s]), None)
+    return {
+        "findings": {s: by_severity[s] for s in SEVERITIES},
+        "files": {s: len(files_by_severity[s]) for s in SEVERITIES},
+        "records_high_or_critical": records,
+        "highest_severity": highest,
+        "verdict": "found" if highest in ("high", "critical") else "clean",
+    }
+
+
+def build_report(
+    *,
+    roots: Sequence[Path],
+    findings: list[dict[str, Any]],
+    coverage: dict[str, Any],
+    started: float,
+    ended: float,
+    tool_version: str,
+    packs: dict[str, Any],
+    selftest: dict[str, Any],
+    options: dict[str, Any],
+    policy_digest: str | None = None,
+    edm_digest: str | None = None,
+    host: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Assemble the report object (unsigned payload)."""
+    return {
+        "schema": f"ftiscan.report/{SCHEMA_VERSION}",
+        "id": str(uuid.uuid4()),
+        "host": host if host is not None else host_identity(),
+        "scan": {
+            "roots": [str(root) for root in roots],
+            "start": iso(started),
+            "end": iso(ended),
+            "duration_ms": int((ended - started) * 1000),
+            "tool": {"name": "ftiscan", "version": tool_version},
+            "pack": packs,
+            "policy_digest": policy_digest,
+            "edm_digest": edm_digest,
+            "selftest": selftest,
+            "options": options,
+        },
+        "summary": summary(findings),
+        "coverage": coverage,
+        "findings": findings,
+    }

@@ -1,0 +1,285 @@
+"""The scan engine: walk -> identify -> extract -> detect -> records -> findings.
+
+The CLI and the daemon call `run_scan`; nothing here knows about click, watchdog,
+HTTP or SQLite. Files are scanned in worker processes (spawn-safe: workers compile
+the packs from their source bytes) with a bounded number of files in flight, so
+memory stays flat however large the tree is. A file that cannot be read, or whose
+reading stops early, is counted in coverage with its reason; findings made before
+the stop are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import IO, Any
+
+from ftiscan.scanner import extract as extractors
+from ftiscan.scanner.detect import Detector
+from ftiscan.scanner.errors import ExtractError
+from ftiscan.scanner.model import FileOutcome, Limits, Location
+from ftiscan.scanner.packs import PackSet, pack_set_from_sources
+from ftiscan.scanner.records import FileScan
+from ftiscan.scanner.walk import FileEntry, Skipped, WalkOptions, open_readonly, walk
+
+MAX_LISTED_SKIPS = 10_000
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """Everything one scan needs; picklable so workers can rebuild their context."""
+
+    roots: tuple[Path, ...]
+    pack_sources: tuple[tuple[str, bytes], ...]
+    key: bytes
+    walk: WalkOptions = field(default_factory=WalkOptions)
+    limits: Limits = field(default_factory=Limits)
+    jobs: int = 0  # 0: every core the process may use
+    approved: tuple[str, ...] = ()  # glob patterns or folders whose findings are info
+
+
+@dataclass
+class Coverage:
+    files_seen: int = 0
+    files_scanned: int = 0
+    bytes_seen: int = 0
+    bytes_scanned: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    partial: Counter[str] = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)
+    listed: list[dict[str, str]] = field(default_factory=list)
+    unlisted: int = 0
+
+    def note(self, path: Path, reason: str, partial: bool) -> None:
+        (self.partial if partial else self.skipped)[reason] += 1
+        if len(self.listed) < MAX_LISTED_SKIPS:
+            entry = {"path": str(path), "reason": reason}
+            if partial:
+                entry["partial"] = "true"
+            self.listed.append(entry)
+        else:
+            self.unlisted += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files_seen": self.files_seen,
+            "files_scanned": self.files_scanned,
+            "files_skipped": sum(self.skipped.values()),
+            "files_partial": sum(self.partial.values()),
+            "bytes_seen": self.bytes_seen,
+            "bytes_scanned": self.bytes_scanned,
+            "skipped": dict(sorted(self.skipped.items())),
+            "partial": dict(sorted(self.partial.items())),
+            "kinds": dict(sorted(self.kinds.items())),
+            "not_read": self.listed,
+            "not_read_unlisted": self.unlisted,
+        }
+
+
+@dataclass
+class ScanResult:
+    findings: list[dict[str, Any]]
+    coverage: Coverage
+    started: float
+    ended: float
+
+
+class Context:
+    """What a worker needs to scan one file; built once per process."""
+
+    def __init__(self, options: ScanOptions, packs: PackSet | None = None) -> None:
+        self.options = options
+        self.packs = packs or pack_set_from_sources(options.pack_sources)
+        self.detector = Detector(self.packs)
+        self.approved = tuple(os.path.abspath(p) for p in options.approved)
+
+    def is_approved(self, path: Path) -> bool:
+        text = str(path)
+        for pattern in self.approved:
+            if fnmatch(text, pattern) or text == pattern or text.startswith(pattern + os.sep):
+                return True
+        return False
+
+
+def scan_stream(
+    ctx: Context, fh: IO[bytes], path: Path, *, assume_provenance: bool = False
+) -> tuple[str, list[dict[str, Any]], str | None, bool]:
+    """Scan one open stream: (kind, findings, reason it stopped early, second pass?)."""
+    where = Location(path)
+    scan = FileScan(ctx.detector, ctx.options.key, assume_provenance=assume_provenance)
+    reason = None
+    kind = "unknown"
+    try:
+        kind, segments = extractors.extract(fh, where, ctx.options.limits)
+        for item in segments:
+            scan.feed(item)
+    except ExtractError as exc:
+        reason = exc.reason
+    except (OSError, EOFError) as exc:
+        reason = "unreadable" if not isinstance(exc, EOFError) else "corrupt"
+    except (ValueError, RecursionError, MemoryError, LookupError) as exc:
+        # Hostile or broken input must not stop the scan; the type names the failure
+        # and the message (which might quote content) is dropped on purpose.
+        reason = f"error:{type(exc).__name__}"
+    approved = ctx.is_approved(path)
+    return kind, scan.findings(str(path), None, approved), reason, scan.needs_second_pass
+
+
+def scan_entry(ctx: Context, entry: FileEntry) -> FileOutcome:
+    """Scan one file from the walk; never raises for anything found on disk."""
+    outcome = FileOutcome(path=entry.path, size=entry.size, kind="unknown")
+    try:
+        with open_readonly(entry) as fh:
+            kind, findings, reason, again = scan_stream(ctx, fh, entry.path)
+        if again:
+            with open_readonly(entry) as fh:
+                kind, findings, reason, _ = scan_stream(ctx, fh, entry.path, assume_provenance=True)
+    except ExtractError as exc:
+        outcome.skipped = exc.reason
+        return outcome
+    except PermissionError:
+        outcome.skipped = "permission"
+        return outcome
+    except FileNotFoundError:
+        outcome.skipped = "vanished"
+        return outcome
+    except OSError:
+        outcome.skipped = "unreadable"
+        return outcome
+    outcome.kind = kind
+    outcome.findings = findings
+    if reason is not None and reason.startswith("unsupported"):
+        outcome.skipped = f"unsupported:{kind}"
+        outcome.findings = []
+    elif reason is not None:
+        outcome.partial = reason
+    return outcome
+
+
+# --- worker processes ------------------------------------------------------------------
+
+_WORKER: Context | None = None
+
+
+def _init_worker(options: ScanOptions) -> None:
+    global _WORKER
+    _WORKER = Context(options)
+    _lower_priority()
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(AttributeError, OSError):  # no nice() on Windows
+        os.nice(5)
+
+
+def _worker_scan(entry: FileEntry) -> FileOutcome:
+    assert _WORKER is not None
+    return scan_entry(_WORKER, entry)
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+Progress = Callable[[FileOutcome | Skipped | None, Path | None], None]
+
+
+def _outcomes(
+    options: ScanOptions, ctx: Context, entries: Iterator[FileEntry | Skipped]
+) -> Iterator[FileOutcome | Skipped]:
+    jobs = options.jobs or default_jobs()
+    if jobs <= 1:
+        for entry in entries:
+            yield entry if isinstance(entry, Skipped) else scan_entry(ctx, entry)
+        return
+    mp = multiprocessing.get_context("spawn")
+    in_flight: set[Future[FileOutcome]] = set()
+    limit = jobs * 8
+    with ProcessPoolExecutor(
+        jobs, mp_context=mp, initializer=_init_worker, initargs=(options,)
+    ) as pool:
+        for entry in entries:
+            if isinstance(entry, Skipped):
+                yield entry
+                continue
+            in_flight.add(pool.submit(_worker_scan, entry))
+            if len(in_flight) >= limit:
+                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        for future in in_flight:
+            yield future.result()
+
+
+class WalkTotals:
+    """Files and bytes found so far by the walk (read by the progress display)."""
+
+    def __init__(self) -> None:
+        self.files = 0
+        self.bytes = 0
+        self.done = False
+        self.lock = threading.Lock()
+
+
+def run_scan(
+    options: ScanOptions,
+    progress: Progress | None = None,
+    totals: WalkTotals | None = None,
+    packs: PackSet | None = None,
+) -> ScanResult:
+    """Scan every root; return findings (sorted by path) and coverage."""
+    started = time.time()
+    ctx = Context(options, packs)
+    coverage = Coverage()
+    findings: list[dict[str, Any]] = []
+
+    def counted() -> Iterator[FileEntry | Skipped]:
+        for item in walk(list(options.roots), options.walk):
+            if totals is not None and isinstance(item, FileEntry):
+                with totals.lock:
+                    totals.files += 1
+                    totals.bytes += item.size
+            yield item
+        if totals is not None:
+            totals.done = True
+
+    for result in _outcomes(options, ctx, counted()):
+        coverage.files_seen += 1
+        if isinstance(result, Skipped):
+            coverage.bytes_seen += result.size
+            coverage.note(result.path, result.reason, partial=False)
+        else:
+            coverage.bytes_seen += result.size
+            if result.skipped is not None:
+                coverage.note(result.path, result.skipped, partial=False)
+            else:
+                coverage.files_scanned += 1
+                coverage.bytes_scanned += result.size
+                coverage.kinds[result.kind] += 1
+                if result.partial is not None:
+                    coverage.note(result.path, result.partial, partial=True)
+            findings.extend(result.findings)
+        if progress is not None:
+            progress(result, None)
+    findings.sort(key=lambda f: (str(f["path"]), str(f.get("member", "")), str(f["rule"])))
+    return ScanResult(findings, coverage, started, time.time())
+
+
+def roots_of(paths: Sequence[Path]) -> tuple[Path, ...]:
+    """Absolute roots, each once, in the order given."""
+    seen: dict[Path, None] = {}
+    for path in paths:
+        seen.setdefault(Path(os.path.abspath(path)), None)
+    return tuple(seen)

@@ -1,0 +1,308 @@
+"""Delimited tables: CSV, TSV, pipe- and semicolon-separated, with quoted fields.
+
+- The delimiter is sniffed from the first lines (`sniff_delimiter`): among comma, tab,
+  pipe and semicolon, the one that splits the most lines into the same number (> 1) of
+  fields; ties go to the larger number of fields, then to that order.
+- The header (`looks_like_header`): the first row has no cell that is mostly digits and
+  at least one alphabetic cell, and its columns differ from the data below (a text cell
+  over numbers, a length unlike the data's fixed length, a usual column name such as
+  ``ssn`` or ``street`` absent from the data, an ``identifier_like`` name). A headerless
+  file yields ``header=None``.
+- Rows come in batches of ``limits.batch_rows``; ``first_row`` numbers records (the
+  header is row 1, so data starts at 2), ``where.line`` is the physical line on which
+  ``rows[0]`` starts (quoted fields may hold newlines). Empty lines are empty rows, so
+  numbering stays that of the file.
+- A record the csv module rejects (a field longer than ``limits.max_line_chars``,
+  the field size limit while this extractor reads) is skipped and reading goes on;
+  at the end `ExtractError` ("corrupt", "row N: reason; K row(s) skipped") is raised,
+  after every readable row was yielded; if no row could be read, "row N: reason".
+  A read error of the stream (`ExtractError`, e.g. a truncated gzip) yields the rows
+  read so far first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from itertools import islice
+from typing import IO
+
+from ftiscan.scanner.errors import ExtractError
+from ftiscan.scanner.extract import _decode
+from ftiscan.scanner.model import Limits, Location, Rows
+
+__all__ = ["DELIMITERS", "extract", "looks_like_header", "sample_lines", "sniff_delimiter"]
+
+DELIMITERS = (",", "\t", "|", ";")
+
+_HEADER_ROWS = 20
+_SNIFF_LINES = 100
+_WORDS = re.compile(r"[a-z]+|[0-9]+")
+_VOCABULARY = frozenset(
+    [
+        "name",
+        "first",
+        "last",
+        "middle",
+        "given",
+        "surname",
+        "family",
+        "full",
+        "firstname",
+        "lastname",
+        "fullname",
+        "ssn",
+        "tin",
+        "itin",
+        "ein",
+        "taxpayer",
+        "tax",
+        "id",
+        "number",
+        "no",
+        "num",
+        "nbr",
+        "address",
+        "addr",
+        "street",
+        "city",
+        "state",
+        "zip",
+        "zipcode",
+        "postal",
+        "postcode",
+        "code",
+        "county",
+        "country",
+        "phone",
+        "email",
+        "mail",
+        "dob",
+        "birth",
+        "date",
+        "year",
+        "period",
+        "amount",
+        "type",
+        "status",
+        "account",
+        "acct",
+        "line",
+        "apt",
+        "unit",
+        "suite",
+        "mft",
+        "dln",
+        "form",
+        "filing",
+        "spouse",
+        "income",
+        "balance",
+        "description",
+        "notes",
+        "comment",
+        "record",
+        "key",
+        "value",
+        "total",
+        "count",
+        "dependent",
+        "employer",
+        "employee",
+        "wages",
+        "refund",
+        "return",
+        "sex",
+        "gender",
+        "age",
+        "title",
+    ]
+)
+
+
+def sample_lines(sample: str, complete: bool, limit: int = _SNIFF_LINES) -> list[str]:
+    """The first ``limit`` lines of a decoded sample; a cut last line is dropped."""
+    lines = sample.split("\n", limit + 1)
+    if len(lines) > limit or not complete or lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines[:limit]]
+
+
+def sniff_delimiter(lines: Sequence[str], *, strict: bool = False) -> tuple[str, int, float] | None:
+    """Pick the delimiter of ``lines``: ``(delimiter, fields, share)`` or None.
+
+    ``share`` is the fraction of records that have the most common field count. With
+    ``strict``, a delimiter that leaves the first field of most records empty (tab
+    indentation) does not count.
+
+    >>> sniff_delimiter(["a|b|c", "1|2,5|3"])
+    ('|', 3, 1.0)
+    """
+    best: tuple[float, int, int] | None = None
+    choice: tuple[str, int, float] | None = None
+    for rank, delim in enumerate(DELIMITERS):
+        if not any(delim in line for line in lines):
+            continue
+        try:
+            records = [row for row in csv.reader(lines, delimiter=delim) if row]
+        except csv.Error:
+            continue
+        if not records:
+            continue
+        counts = Counter(len(row) for row in records)
+        fields, seen = counts.most_common(1)[0]
+        if fields < 2:
+            continue
+        # A delimiter only at the start of lines (indentation) does not make a table.
+        if strict and sum(1 for row in records if row[0].strip()) * 2 < len(records):
+            continue
+        share = seen / len(records)
+        key = (share, fields, -rank)
+        if best is None or key > best:
+            best, choice = key, (delim, fields, share)
+    return choice
+
+
+def _kind(cell: str) -> str:
+    text = cell.strip()
+    if not text:
+        return "empty"
+    digits = sum(ch.isdigit() for ch in text)
+    if digits * 2 >= len(text):
+        return "number"
+    if any(ch.isalpha() for ch in text):
+        return "alpha"
+    return "other"
+
+
+def looks_like_header(rows: Sequence[Sequence[str]]) -> bool:
+    """Whether ``rows[0]`` names the columns of the rows after it.
+
+    >>> looks_like_header([["name", "zip"], ["Ann", "20500"]])
+    True
+    >>> looks_like_header([["Ann", "20500"], ["Bob", "20501"]])
+    False
+    """
+    if len(rows) < 2 or not rows[0]:
+        return False  # a lone row is data: a header without rows would hide it
+    first = rows[0]
+    kinds = [_kind(cell) for cell in first]
+    if "number" in kinds or "alpha" not in kinds:
+        return False
+    data = [row for row in rows[1 : _HEADER_ROWS + 1] if row]
+    votes = 0
+    for column, cell in enumerate(first):
+        name = cell.strip()
+        if not name:
+            continue
+        values = [row[column].strip() for row in data if column < len(row)]
+        if name in values:
+            votes -= 1
+            continue
+        words = set(_WORDS.findall(name.lower()))
+        if words & _VOCABULARY or ("_" in name and " " not in name):
+            votes += 1
+        if values:
+            value_kinds = Counter(_kind(value) for value in values)
+            if value_kinds["number"] * 2 > len(values) and kinds[column] == "alpha":
+                votes += 1
+            lengths = {len(value) for value in values}
+            if len(values) > 1 and len(lengths) == 1 and len(name) not in lengths:
+                votes += 1
+    return votes > 0
+
+
+def extract(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Rows]:
+    """Yield `Rows` batches from the delimited table in the binary stream ``fh``."""
+    head, stream = _decode.sniff(fh)
+    codec = _decode.detect(head)
+    lines = sample_lines(_decode.decode(head, codec), len(head) < _decode.HEAD_BYTES)
+    sniffed = sniff_delimiter(lines)
+    if sniffed:
+        delimiter = sniffed[0]
+    else:
+        sample = "\n".join(lines)
+        delimiter = max(DELIMITERS, key=sample.count)
+    wrapper = io.TextIOWrapper(stream, encoding=codec, errors=_decode.ERRORS, newline="")
+    try:
+        reader = csv.reader(wrapper, delimiter=delimiter)
+        yield from _rows(reader, where, limits)
+    finally:
+        with contextlib.suppress(ValueError):
+            wrapper.detach()  # never close the caller's stream
+
+
+def _chunks(
+    reader: Iterator[list[str]], size: int, first: int, limit: int, failures: list[str]
+) -> Iterator[tuple[int, int, list[tuple[str, ...]]]]:
+    """(record number, line, consecutive records) chunks of at most ``size`` records.
+
+    The records are gathered by ``list.extend`` in C; when the csv module rejects a
+    record, the records before it are kept (CPython's ``list.extend`` keeps what it
+    appended before an error), the rejected one is noted and skipped. A read error of
+    the stream yields the records gathered so far, then propagates. The first chunk
+    holds ``first`` records.
+
+    ``csv.field_size_limit`` is process-wide: it is set to ``limit`` only while a chunk
+    is read and restored before the chunk is yielded, so other readers are unaffected
+    (a thread reading CSV at the same moment would see our limit).
+    """
+    number = 1
+    while True:
+        line = reader.line_num + 1  # type: ignore[attr-defined] # csv reader attribute
+        rows: list[tuple[str, ...]] = []
+        want = first if number == 1 else size
+        previous = csv.field_size_limit(limit)
+        try:
+            rows.extend(map(tuple, islice(reader, want)))
+        except ExtractError:
+            if rows:
+                yield number, line, rows
+            raise
+        except csv.Error as exc:
+            failures.append(f"row {number + len(rows)}: {exc}")
+            if rows:
+                yield number, line, rows
+            number += len(rows) + 1
+            continue
+        finally:
+            csv.field_size_limit(previous)
+        if rows:
+            yield number, line, rows
+        if len(rows) < want:
+            return
+        number += len(rows)
+
+
+def _rows(reader: Iterator[list[str]], where: Location, limits: Limits) -> Iterator[Rows]:
+    failures: list[str] = []
+    header: tuple[str, ...] | None = None
+    read = 0
+    size = max(1, limits.batch_rows)
+    for number, line, rows in _chunks(
+        reader, size, max(size, _HEADER_ROWS + 1), max(1, limits.max_line_chars), failures
+    ):
+        if number == 1 and looks_like_header(rows[: _HEADER_ROWS + 1]):
+            header = rows[0]
+            line += 1 + sum(cell.count("\n") for cell in header)
+            number, rows = 2, rows[1:]
+        read += len(rows)
+        if len(rows) <= size:
+            if rows:
+                yield Rows(rows, number, header, replace(where, line=line))
+            continue
+        # Only the first chunk may be larger than a batch; lines inside it are unknown
+        # without counting, so later batches of it count the newlines of earlier rows.
+        for start in range(0, len(rows), size):
+            part = rows[start : start + size]
+            yield Rows(part, number + start, header, replace(where, line=line))
+            line += sum(1 + sum(cell.count("\n") for cell in row) for row in part)
+    if failures:
+        if read == 0:
+            raise ExtractError("corrupt", failures[0])
+        raise ExtractError("corrupt", f"{failures[0]}; {len(failures)} row(s) skipped")

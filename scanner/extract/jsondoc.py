@@ -1,0 +1,248 @@
+"""JSON documents and JSON Lines.
+
+JSON (`extract`): the document is read whole (refused with `LimitExceeded` "bytes" above
+``limits.max_text_chars`` bytes) and walked in document order:
+
+- an array whose items are all objects is a table: `Rows` whose header is the keys of
+  the first object extended by every new key in order of appearance, each row aligned
+  to it (missing cells are ``""``); nested values are flattened to keys like ``a.b``
+  and ``a.0.b``, a list of plain values to one cell joined with ``"; "``. ``first_row``
+  is the 1-based index of the item, ``where.cell`` the JSON pointer of the array
+  (``""`` is the whole document), so ``{"records": [...]}`` gives ``/records``;
+- every other object or array gives one `Segment` with a line per string or number
+  leaf (``key: value`` in objects, ``value`` in arrays), ``where.cell`` being the JSON
+  pointer of that container; booleans and nulls are left out.
+
+Text that is not JSON falls back to plain text extraction (several JSON values one
+after another are read as JSON Lines), so a file is never lost for a syntax error.
+
+JSON Lines (`extract_lines`): each line holding an object is a row numbered by its line
+(``where.line`` too); the header grows as new keys appear, and a row that brings a new
+key starts a new batch, so a later batch may have a longer header than an earlier one.
+A line that holds another value gives segments, a line that is not JSON a text segment
+with its line number; blank lines are skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from typing import IO
+
+from ftiscan.scanner.errors import ExtractError, LimitExceeded
+from ftiscan.scanner.extract import _decode, text
+from ftiscan.scanner.model import Limits, Location, Rows, Segment
+
+__all__ = ["extract", "extract_lines", "flatten"]
+
+_FLAT_DEPTH = 32
+
+
+def _scalar(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def flatten(obj: dict[str, object], prefix: str = "", depth: int = 0) -> dict[str, str]:
+    """Flatten a JSON object to ``{"a.b": "value"}`` (see the module docstring).
+
+    >>> flatten({"name": "Ann", "home": {"zip": 20500}, "tags": ["a", "b"]})
+    {'name': 'Ann', 'home.zip': '20500', 'tags': 'a; b'}
+    """
+    out: dict[str, str] = {}
+    _flatten_into(obj, prefix, depth, out)
+    return out
+
+
+def _flatten_into(obj: dict[str, object], prefix: str, depth: int, out: dict[str, str]) -> None:
+    for name, value in obj.items():
+        key = f"{prefix}.{name}" if prefix else str(name)
+        if depth >= _FLAT_DEPTH and isinstance(value, dict | list):
+            out[key] = json.dumps(value, ensure_ascii=False)
+        elif isinstance(value, dict):
+            if value:
+                _flatten_into(value, key, depth + 1, out)
+            else:
+                out[key] = ""
+        elif isinstance(value, list):
+            if all(not isinstance(item, dict | list) for item in value):
+                out[key] = "; ".join(_scalar(item) for item in value)
+            else:
+                _flatten_into({str(i): item for i, item in enumerate(value)}, key, depth + 1, out)
+        else:
+            out[key] = _scalar(value)
+
+
+def _pointer_token(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _is_table(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(i, dict) for i in value)
+
+
+def _table(
+    items: list[dict[str, object]], pointer: str, where: Location, limits: Limits
+) -> Iterator[Rows]:
+    keys: dict[str, None] = {}
+    for item in items:
+        keys.update(dict.fromkeys(flatten(item)))
+    header = tuple(keys)
+    located = replace(where, cell=pointer)
+    batch_rows = max(1, limits.batch_rows)
+    for first in range(0, len(items), batch_rows):
+        rows = []
+        for item in items[first : first + batch_rows]:
+            flat = flatten(item)
+            rows.append(tuple([flat.get(key, "") for key in header]))
+        yield Rows(rows, first + 1, header, located)
+
+
+def _segments(lines: list[str], where: Location, limits: Limits) -> Iterator[Segment]:
+    block: list[str] = []
+    size = 0
+    for line in lines:
+        if block and size + len(line) > limits.block_chars:
+            yield Segment("\n".join(block) + "\n", where)
+            block, size = [], 0
+        block.append(line)
+        size += len(line) + 1
+    if block:
+        yield Segment("\n".join(block) + "\n", where)
+
+
+def _walk(doc: object, where: Location, limits: Limits) -> Iterator[Segment | Rows]:
+    """Tables and prose of a parsed JSON value, in document order (no recursion)."""
+    stack: list[tuple[str, object]] = [("", doc)]
+    while stack:
+        pointer, value = stack.pop()
+        if _is_table(value):
+            yield from _table(value, pointer, where, limits)  # type: ignore[arg-type] # checked
+            continue
+        items: Iterable[tuple[str, object]]
+        if isinstance(value, dict):
+            items, named = value.items(), True
+        elif isinstance(value, list):
+            items, named = ((str(i), item) for i, item in enumerate(value)), False
+        else:
+            items, named = [("", value)], False
+        lines: list[str] = []
+        children: list[tuple[str, object]] = []
+        for key, child in items:
+            if isinstance(child, dict | list):
+                children.append((f"{pointer}/{_pointer_token(str(key))}", child))
+            elif isinstance(child, str) or (
+                isinstance(child, int | float) and not isinstance(child, bool)
+            ):
+                lines.append(f"{key}: {child}" if named else str(child))
+        if lines:
+            yield from _segments(lines, replace(where, cell=pointer), limits)
+        stack.extend(reversed(children))
+
+
+def extract(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Segment | Rows]:
+    """Yield the tables and prose of the JSON document in ``fh``."""
+    head, stream = _decode.sniff(fh)
+    codec = _decode.detect(head)
+    raw = stream.read(limits.max_text_chars + 1)
+    if len(raw) > limits.max_text_chars:
+        raise LimitExceeded("bytes", f"JSON document above {limits.max_text_chars} bytes")
+    document = _decode.decode(raw, codec)
+    try:
+        doc = json.loads(document)
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data":
+            yield from _lines((line + "\n" for line in document.split("\n")), where, limits)
+        else:
+            yield from text.extract(io.BytesIO(raw), where, limits)
+        return
+    except RecursionError:  # nested deeper than the parser allows
+        yield from text.extract(io.BytesIO(raw), where, limits)
+        return
+    yield from _walk(doc, where, limits)
+
+
+def extract_lines(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Segment | Rows]:
+    """Yield rows (one per object line) and prose from the JSON Lines file in ``fh``."""
+    head, stream = _decode.sniff(fh)
+    codec = _decode.detect(head)
+    wrapper = io.TextIOWrapper(stream, encoding=codec, errors=_decode.ERRORS, newline="\n")
+    limit = max(1, limits.max_line_chars)
+    try:
+        yield from _lines(iter(lambda: wrapper.readline(limit), ""), where, limits)
+    finally:
+        with contextlib.suppress(ValueError):
+            wrapper.detach()  # never close the caller's stream
+
+
+def _lines(lines: Iterable[str], where: Location, limits: Limits) -> Iterator[Segment | Rows]:
+    header: dict[str, None] = {}
+    batch: list[dict[str, str]] = []
+    first_row = number = 1
+    total = 0
+    batch_rows = max(1, limits.batch_rows)
+    limit = max(1, limits.max_line_chars)
+    whole = True  # the previous line was read whole
+
+    def flush() -> Rows:
+        keys = tuple(header)
+        rows = [tuple([flat.get(key, "") for key in keys]) for flat in batch]
+        batch.clear()
+        return Rows(rows, first_row, keys, replace(where, line=first_row))
+
+    try:
+        for line in lines:
+            current, piece = number, not whole
+            whole = line.endswith("\n") or len(line) < limit
+            piece = piece or not whole
+            if line.endswith("\n"):
+                number += 1
+            total += len(line)
+            if total > limits.max_text_chars:
+                if batch:
+                    yield flush()
+                raise LimitExceeded("bytes", f"more than {limits.max_text_chars} characters")
+            body = line.strip()
+            if not body:
+                continue
+            value: object
+            try:
+                value = None if piece else json.loads(body)
+            except (ValueError, RecursionError):
+                value = None
+            if isinstance(value, dict):
+                flat = flatten(value)
+                if batch and (
+                    current != first_row + len(batch) or not flat.keys() <= header.keys()
+                ):
+                    yield flush()  # consecutive rows under one header per batch
+                header.update(dict.fromkeys(flat))
+                if not batch:
+                    first_row = current
+                batch.append(flat)
+                if len(batch) >= batch_rows:
+                    yield flush()
+                continue
+            if batch:
+                yield flush()
+            located = replace(where, line=current)
+            if value is None or isinstance(value, bool):
+                yield Segment(line if line.endswith("\n") else line + "\n", located)
+            else:
+                yield from _walk(value, located, limits)
+    except ExtractError:
+        if batch:
+            yield flush()
+        raise
+    if batch:
+        yield flush()

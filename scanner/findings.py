@@ -1,0 +1,129 @@
+"""Per-file findings: distinct records by keyed fingerprint, severity, masked forms.
+
+Records are keyed by HMAC-SHA-256 under the fleet (or per-install) key, never by
+the value: the accumulator holds no plaintext after `add` returns. A record counts
+once per file, under the strongest rule it reached (a TIN seen alone on line 3 and
+with a name and home address on line 40 is one taxpayer record).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    severity: str
+    rank: int
+
+
+RULES = {
+    rule.id: rule
+    for rule in (
+        Rule("fti.taxpayer-record", "Taxpayer records: TIN + name + home address", "critical", 5),
+        Rule(
+            "fti.marked-name-address",
+            "Name + address records under an FTI marking or IRS record fields",
+            "critical",
+            5,
+        ),
+        Rule("fti.tin-name", "Taxpayer identity: TIN + name", "high", 4),
+        Rule("fti.tin-address", "Taxpayer identity: TIN + street address", "high", 4),
+        Rule(
+            "fti.tin", "Valid taxpayer identification numbers without name or address", "medium", 2
+        ),
+        Rule("fti.provenance", "FTI marking or IRS record fields without records", "low", 1),
+        Rule("fti.reference", "Reference to IRC 6103 or return information", "info", 0),
+    )
+}
+MAX_LOCATIONS = 100
+
+
+def fingerprint(key: bytes, kind: str, value: str) -> str:
+    """Keyed fingerprint of one normalised value (hex HMAC-SHA-256)."""
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(slots=True)
+class _RuleState:
+    locations: list[dict[str, Any]] = field(default_factory=list)
+    hits: int = 0
+    masks: set[str] = field(default_factory=set)
+    signatures: set[str] = field(default_factory=set)
+
+
+class FileFindings:
+    """Collects record evidence for one file (or member) and renders its findings."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+        self._best: dict[str, str] = {}  # fingerprint -> rule id
+        self._rules: dict[str, _RuleState] = {}
+
+    def add(
+        self,
+        rule_id: str,
+        kind: str,
+        value: str,
+        where: dict[str, Any],
+        masked: str,
+        signature: str = "",
+    ) -> None:
+        """Record one occurrence; ``value`` is hashed at once and not kept."""
+        fp = fingerprint(self._key, kind, value) if value else ""
+        rule = RULES[rule_id]
+        if fp:
+            current = self._best.get(fp)
+            if current is None or RULES[current].rank < rule.rank:
+                self._best[fp] = rule_id
+        state = self._rules.setdefault(rule_id, _RuleState())
+        state.hits += 1
+        if len(state.locations) < MAX_LOCATIONS:
+            state.locations.append(where)
+        if masked:
+            state.masks.add(masked)
+        if signature:
+            state.signatures.add(signature)
+
+    def has(self, rule_id: str) -> bool:
+        return rule_id in self._rules
+
+    def findings(self, path: str, member: str | None, approved: bool) -> list[dict[str, Any]]:
+        """One finding per rule that still holds records after the strongest-rule merge."""
+        by_rule: dict[str, list[str]] = {}
+        for fp, rule_id in self._best.items():
+            by_rule.setdefault(rule_id, []).append(fp)
+        out = []
+        for rule_id, state in self._rules.items():
+            prints = sorted(by_rule.get(rule_id, []))
+            rule = RULES[rule_id]
+            keyed = rule_id not in ("fti.provenance", "fti.reference")
+            if keyed and not prints:
+                continue  # every record here reached a stronger rule
+            finding: dict[str, Any] = {
+                "path": path,
+                "rule": rule_id,
+                "title": rule.title,
+                "severity": "info" if approved else rule.severity,
+                "records": len(prints),
+                "hits": state.hits,
+                "locations": state.locations,
+                "fingerprints": prints,
+                "masked": sorted(state.masks),
+                "signatures": sorted(state.signatures),
+            }
+            if member is not None:
+                finding["member"] = member
+            if approved:
+                finding["approved_location"] = True
+            out.append(finding)
+        out.sort(key=lambda f: (-SEVERITY_RANK[f["severity"]], f["rule"]))
+        return out

@@ -1,0 +1,139 @@
+"""Person names: shape rules for table cells and prose windows.
+
+A person name is two to four capitalised words (``Maria L. Ortega``, ``ORTEGA MARIA``)
+or ``Last, First [M]``. Business words (LLC, Inc, Department ...), street suffixes,
+and words that open sentences or name institutions are not names. No name list is
+used: the tool must not depend on whose names are common.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ftiscan.scanner.validators import states, usps
+
+BUSINESS_WORDS = frozenset(
+    """
+    llc inc inc. corp corp. corporation co co. company companies ltd ltd. llp lp plc pc pllc
+    group holdings partners associates services service supply supplies solutions systems
+    industries international enterprises bank trust fund foundation university college
+    school hospital clinic church department dept agency office bureau county city state
+    district council commission center centre store shop market restaurant cafe hotel motors
+    logistics consulting technologies technology labs laboratory mfg manufacturing
+    distributors wholesale
+    """.split()  # noqa: SIM905 -- a word list reads best as one string
+)
+
+NOT_NAME_WORDS = frozenset(
+    """
+    the a an and or of for to in on at by with from dear re subject date total amount
+    internal revenue service irs united states social security number numbers taxpayer
+    taxpayers federal tax information return returns form forms schedule notice page january
+    february march july september october november december monday
+    tuesday wednesday thursday friday saturday sunday mr mrs ms dr jr sr ii iii iv street
+    avenue road drive lane court boulevard suite apartment unit box po phone fax email name
+    address city zip ssn tin itin ein record records file report memo letter section invoice
+    order account customer client total balance due paid please thank thanks regards
+    sincerely attn attention dept office true false none null yes no
+    """.split()  # noqa: SIM905 -- a word list reads best as one string
+)
+
+_TOKEN = re.compile(r"^[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*\.?$")
+_INITIAL = re.compile(r"^[^\W\d_]\.?$")
+
+# Prose: capitalised word sequences (Unicode upper-case initials via a class of
+# Latin-1/Latin Extended capitals; ASCII covers most).
+_CAP = r"[A-ZÀ-ÖØ-ÞĀ-Ž][^\W\d_]*(?:['’-][^\W\d_]+)*"
+_PROSE_NAME = re.compile(
+    rf"(?<![\w])(?:{_CAP}|[A-Z]\.)(?:\s+(?:{_CAP}|[A-Z]\.)){{1,3}}(?![\w])"
+    rf"|(?<![\w]){_CAP},\s*{_CAP}(?:\s+[A-Z]\.?)?(?![\w])"
+)
+
+
+def _word_ok(token: str) -> bool:
+    bare = token.rstrip(".").lower()
+    return bool(_TOKEN.match(token)) and bare not in BUSINESS_WORDS and bare not in NOT_NAME_WORDS
+
+
+def is_person_name(cell: str) -> bool:
+    """A table cell holding one person's name (not a business, street or place)."""
+    text = cell.strip()
+    if not text or len(text) > 80 or any(ch.isdigit() for ch in text):
+        return False
+    if "," in text:
+        last, _, first = text.partition(",")
+        parts = last.split() + first.split()
+        if not last.strip() or not first.strip():
+            return False
+    else:
+        parts = text.split()
+    if not 2 <= len(parts) <= 4:
+        return False
+    initials = 0
+    for token in parts:
+        if not token[0].isupper():
+            return False
+        if _INITIAL.match(token):
+            initials += 1
+            continue
+        if not _word_ok(token):
+            return False
+    if initials >= len(parts) - 1:
+        return False
+    last_word = parts[-1].rstrip(".").upper()
+    return not (usps.suffix(last_word) and "," not in text)
+
+
+def is_single_name_word(cell: str) -> bool:
+    """A cell holding one capitalised name word (a first or last name column)."""
+    text = cell.strip()
+    return (
+        2 <= len(text) <= 40
+        and " " not in text
+        and text[0].isupper()
+        and _word_ok(text)
+        and states.normalize(text) is None
+    )
+
+
+def is_business_name(cell: str) -> bool:
+    """Two or more words, one of them a business word (``Acme Supply LLC``).
+
+    A single word is never enough: ``CO`` is Colorado as often as "company".
+    """
+    words = re.findall(r"[^\W\d_]+\.?", cell.lower())
+    return len(words) >= 2 and any(
+        word.rstrip(".") in BUSINESS_WORDS or word in BUSINESS_WORDS for word in words
+    )
+
+
+def find_names(text: str) -> list[tuple[int, int]]:
+    """Spans of person-name-shaped word runs in prose.
+
+    A capitalised sequence is cut at words that cannot be part of a name ("Dear",
+    "Street", "LLC"); each remaining run of two or more name words is a name.
+    """
+    spans = []
+    for match in _PROSE_NAME.finditer(text):
+        run_start = run_end = -1
+        words = 0
+        for word in re.finditer(r"[^\s,]+", match.group(0)):
+            token = word.group(0)
+            if _INITIAL.match(token) or _word_ok(token):
+                if run_start < 0:
+                    run_start = match.start() + word.start()
+                run_end = match.start() + word.end()
+                words += 0 if _INITIAL.match(token) else 1
+                continue
+            if words >= 2:
+                spans.append((run_start, run_end))
+            run_start, words = -1, 0
+        if words >= 2:
+            spans.append((run_start, run_end))
+    return spans
+
+
+def normalize_name(text: str) -> str:
+    """Order-free comparable form: upper-case words without initials, sorted."""
+    words = re.findall(r"[^\W\d_]+", text.upper())
+    return " ".join(sorted(w for w in words if len(w) > 1))

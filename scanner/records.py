@@ -1,0 +1,275 @@
+"""Record assembly: turn TIN, name, address and provenance evidence into records.
+
+In tables a row is a record; headers are evidence, not a requirement. In prose a
+window of ``WINDOW`` characters on each side of a TIN is. Rules:
+
+* TIN + person name + home street address -> ``fti.taxpayer-record`` (critical)
+* person name + street address under an FTI marking or beside IRS record fields
+  -> ``fti.marked-name-address`` (critical), counted by distinct name + street
+* TIN + name or TIN + address -> ``fti.tin-name`` / ``fti.tin-address`` (high)
+* a TIN on its own, when its signature score reaches the pack threshold -> ``fti.tin``
+* a marking or IRS field without records -> ``fti.provenance`` (low); a mere
+  reference to section 6103 -> ``fti.reference`` (info)
+
+Nine bare digits are the weakest evidence: they count only with a TIN context word,
+a TIN column header, or a person's name and home address beside them, and never in a
+column named for invoices or orders, in a column of sorted numbers, or next to a
+business name.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from itertools import accumulate, pairwise
+from typing import Any
+
+from ftiscan.scanner import address, names
+from ftiscan.scanner.detect import Detector, Hit
+from ftiscan.scanner.findings import FileFindings
+from ftiscan.scanner.model import Location, Rows, Segment
+
+WINDOW = 200
+NAME_LOOKBACK = 160
+_SEP = "\x1f"
+_MIN_SORTED_RUN = 4
+_MAX_ID_GAP = 100_000
+
+
+def _where(base: Location, **extra: Any) -> dict[str, Any]:
+    loc = {k: v for k, v in base.as_dict().items() if k not in ("line", "row", "bytes")}
+    loc.update({k: v for k, v in extra.items() if v is not None})
+    return loc
+
+
+class FileScan:
+    """Feeds on the segments of one file; `findings()` when the file is done."""
+
+    def __init__(self, detector: Detector, key: bytes, assume_provenance: bool = False) -> None:
+        self.det = detector
+        self.acc = FileFindings(key)
+        self.provenance = assume_provenance
+        self.weak_reference = False
+        # Set when rows or prose went by without name + address analysis because no
+        # provenance was known yet; the engine rescans such a file if provenance
+        # turns up later (a marking in a footer).
+        self.unanalysed = False
+        self._roles_cache: dict[tuple[str, ...], dict[int, str]] = {}
+        self._id_columns: set[int] = set()
+        self._marked_pending: list[tuple[str, dict[str, Any]]] = []
+
+    @property
+    def needs_second_pass(self) -> bool:
+        return self.provenance and self.unanalysed
+
+    # -- provenance ----------------------------------------------------------------------
+
+    def _provenance(self, text: str, where: dict[str, Any]) -> None:
+        for hit in self.det.provenance(text):
+            sig = hit.sig
+            if sig.kind == "irs-field" or sig.strength == "strong":
+                self.provenance = True
+                self.acc.add("fti.provenance", "", "", where, "", sig.id)
+            else:
+                self.weak_reference = True
+                self.acc.add("fti.reference", "", "", where, "", sig.id)
+
+    # -- prose ---------------------------------------------------------------------------
+
+    def feed(self, item: Segment | Rows) -> None:
+        if isinstance(item, Rows):
+            self._rows(item)
+        else:
+            self._prose(item)
+
+    def _prose(self, seg: Segment) -> None:
+        text = seg.text
+        first_line = seg.where.line or 1
+
+        def where(offset: int) -> dict[str, Any]:
+            line = first_line + text.count("\n", 0, offset)
+            column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+            return _where(seg.where, line=line, column=column)
+
+        self._provenance(text, _where(seg.where, line=first_line))
+        tin_starts = []
+        for hit in self.det.tins(text):
+            if hit.bare and self.det.after_identifier_word(text, hit.start):
+                continue
+            lo, hi = max(0, hit.start - WINDOW), min(len(text), hit.end + WINDOW)
+            window = text[lo:hi]
+            has_name = bool(names.find_names(window))
+            has_home = any(
+                not address.is_business_address(window[a:b])
+                for a, b in address.find_streets(window)
+            )
+            confirmed = hit.score >= self.det.threshold
+            if not confirmed and not (has_name and has_home):
+                continue
+            tin_starts.append(hit.start)
+            self._add_tin(hit, has_name, has_home, where(hit.start))
+        if self.provenance:
+            self._prose_name_address(text, where, tin_starts)
+        elif address.street_re().search(text):
+            self.unanalysed = True
+
+    def _prose_name_address(self, text: str, where: Any, tin_starts: list[int]) -> None:
+        for start, end in address.find_streets(text):
+            street = text[start:end]
+            if address.is_business_address(street):
+                continue
+            if any(abs(start - t) <= WINDOW for t in tin_starts):
+                continue  # already part of a TIN record
+            lo = max(0, start - NAME_LOOKBACK)
+            spans = names.find_names(text[lo:start])
+            if not spans:
+                continue
+            a, b = spans[-1]
+            person = text[lo + a : lo + b]
+            value = names.normalize_name(person) + "|" + address.normalize_street(street)
+            self.acc.add("fti.marked-name-address", "na", value, where(start), "name+street")
+
+    def _add_tin(self, hit: Hit, has_name: bool, has_home: bool, where: dict[str, Any]) -> None:
+        if has_name and has_home:
+            rule = "fti.taxpayer-record"
+        elif has_name:
+            rule = "fti.tin-name"
+        elif has_home:
+            rule = "fti.tin-address"
+        else:
+            rule = "fti.tin"
+        self.acc.add(rule, "tin", hit.value, where, hit.masked, hit.sig.id)
+
+    # -- tables --------------------------------------------------------------------------
+
+    def _roles(self, header: tuple[str, ...] | None, where: Location) -> dict[int, str]:
+        if header is None:
+            return {}
+        roles = self._roles_cache.get(header)
+        if roles is None:
+            roles = self.det.header_roles(header)
+            self._roles_cache[header] = roles
+            self._provenance(_SEP.join(header), _where(where, row=1))
+        return roles
+
+    def _rows(self, batch: Rows) -> None:
+        roles = self._roles(batch.header, batch.where)
+        lines = list(map(_SEP.join, batch.rows))
+        blob = "\n".join(lines)
+        starts = [0, *accumulate(len(line) + 1 for line in lines)]
+        self._provenance(blob, _where(batch.where, row=batch.first_row))
+        by_row: dict[int, list[tuple[int, Hit]]] = {}
+        bare_by_col: dict[int, list[tuple[int, Hit]]] = {}
+        for hit in self.det.tins(blob):
+            index = bisect_right(starts, hit.start) - 1
+            col = lines[index].count(_SEP, 0, hit.start - starts[index])
+            by_row.setdefault(index, []).append((col, hit))
+            if hit.bare:
+                bare_by_col.setdefault(col, []).append((index, hit))
+        self._find_id_columns(bare_by_col, roles)
+        analysed = set()
+        for index, hits in by_row.items():
+            row = batch.rows[index]
+            has_name, has_home, business = self._row_evidence(row, roles)
+            for col, hit in hits:
+                role = roles.get(col)
+                if role == "identifier":
+                    continue
+                if hit.bare and role != "tin" and (col in self._id_columns or business):
+                    continue
+                confirmed = hit.score >= self.det.threshold or role == "tin"
+                if not confirmed and not (has_name and has_home):
+                    continue
+                where = _where(batch.where, row=batch.first_row + index, column=col + 1)
+                self._add_tin(hit, has_name, has_home, where)
+                analysed.add(index)
+        if self.provenance:
+            for index, row in enumerate(batch.rows):
+                if index not in analysed:
+                    self._row_name_address(row, roles, batch, index)
+        elif len(analysed) < len(batch.rows):
+            self.unanalysed = True
+
+    def _find_id_columns(
+        self, bare_by_col: dict[int, list[tuple[int, Hit]]], roles: dict[int, str]
+    ) -> None:
+        """Columns of sorted 9-digit numbers are invoice or order numbers, not TINs."""
+        for col, hits in bare_by_col.items():
+            if roles.get(col) == "tin" or len(hits) < _MIN_SORTED_RUN:
+                continue
+            values = [int(hit.value) for _, hit in hits]
+            ascending = all(a < b for a, b in pairwise(values))
+            descending = all(a > b for a, b in pairwise(values))
+            # Sorted alone happens by chance in a few random SSNs; order numbers are
+            # also close together (random SSNs sit ~10^8 apart).
+            close = abs(values[-1] - values[0]) <= _MAX_ID_GAP * (len(values) - 1)
+            if (ascending or descending) and close:
+                self._id_columns.add(col)
+
+    def _row_evidence(self, row: tuple[str, ...], roles: dict[int, str]) -> tuple[bool, bool, bool]:
+        """(person name, home street address, business name) for one row."""
+        name_cols = [i for i, r in roles.items() if r in ("name", "first-name", "last-name")]
+        street_cols = [i for i, r in roles.items() if r == "street"]
+        business = any(names.is_business_name(row[i]) for i in name_cols if i < len(row))
+        if name_cols:
+            has_name = (
+                any(
+                    i < len(row) and row[i].strip() and not names.is_business_name(row[i])
+                    for i in name_cols
+                )
+                and not business
+            )
+        else:
+            has_name = self._headerless_name(row)
+            business = business or any(names.is_business_name(cell) for cell in row)
+        if street_cols:
+            cells = [row[i] for i in street_cols if i < len(row)]
+            has_home = any(
+                cell.strip()[:1].isdigit() and not address.is_business_address(cell)
+                for cell in cells
+            ) or any(address.is_street(cell) for cell in cells)
+        else:
+            has_home = any(
+                address.is_street(cell) and not address.is_business_address(cell) for cell in row
+            )
+        return has_name, has_home, business
+
+    @staticmethod
+    def _headerless_name(row: tuple[str, ...]) -> bool:
+        from ftiscan.scanner.validators import states
+
+        def is_city(i: int) -> bool:
+            return i + 1 < len(row) and states.normalize(row[i + 1].strip()) is not None
+
+        for i, cell in enumerate(row):
+            if names.is_person_name(cell) and not is_city(i):
+                return True
+            if (
+                i + 1 < len(row)
+                and names.is_single_name_word(cell)
+                and names.is_single_name_word(row[i + 1])
+                and not is_city(i + 1)
+            ):
+                return True
+        return False
+
+    def _row_name_address(
+        self, row: tuple[str, ...], roles: dict[int, str], batch: Rows, index: int
+    ) -> None:
+        has_name, has_home, business = self._row_evidence(row, roles)
+        if not (has_name and has_home) or business:
+            return
+        name_parts = [
+            row[i] for i, r in sorted(roles.items()) if r.endswith("name") and i < len(row)
+        ]
+        street_parts = [row[i] for i, r in sorted(roles.items()) if r == "street" and i < len(row)]
+        if not name_parts:
+            name_parts = [c for c in row if names.is_person_name(c) or names.is_single_name_word(c)]
+        if not street_parts:
+            street_parts = [c for c in row if address.is_street(c)]
+        value = names.normalize_name(" ".join(name_parts)) + "|"
+        value += address.normalize_street(" ".join(street_parts))
+        where = _where(batch.where, row=batch.first_row + index)
+        self.acc.add("fti.marked-name-address", "na", value, where, "name+street")
+
+    def findings(self, path: str, member: str | None, approved: bool) -> list[dict[str, Any]]:
+        return self.acc.findings(path, member, approved)

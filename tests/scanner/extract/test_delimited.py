@@ -1,0 +1,138 @@
+"""Delimited tables: delimiter, header, row numbers, and hostile structure."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ftiscan.scanner.errors import ExtractError
+from ftiscan.scanner.extract import delimited
+from ftiscan.scanner.model import Limits, Location, Rows
+
+WHERE = Location(Path("people.csv"))
+
+
+def _rows(data: bytes, **limits: int) -> list[Rows]:
+    return list(delimited.extract(io.BytesIO(data), WHERE, Limits(**limits)))
+
+
+def _table(delimiter: str = ",", rows: int = 10, header: bool = True) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    if header:
+        writer.writerow(["first_name", "street", "zip", "tin"])
+    rng = random.Random(7)
+    for i in range(rows):
+        # TIN-shaped test values use area 9xx, never an issuable SSN.
+        tin = f"9{rng.randint(0, 99):02d}-{rng.randint(70, 88)}-{rng.randint(1, 9999):04d}"
+        writer.writerow([f"Ann{i}", f"{i + 1} Main St, Apt {i}", f"{20500 + i:05d}", tin])
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t", "|", ";"])
+def test_delimited_sniffs_delimiter_and_header(delimiter: str) -> None:
+    """Comma, tab, pipe and semicolon tables come back with header and row numbers."""
+    batches = _rows(_table(delimiter).encode())
+    assert len(batches) == 1
+    batch = batches[0]
+    assert batch.header == ("first_name", "street", "zip", "tin")
+    assert batch.first_row == 2
+    assert batch.where.line == 2
+    assert batch.rows[0][:2] == ("Ann0", "1 Main St, Apt 0")
+    assert len(batch.rows) == 10
+
+
+def test_delimited_headerless_has_no_header() -> None:
+    """A table whose first row is data yields header None and starts at row 1."""
+    batch = _rows(_table(header=False).encode())[0]
+    assert batch.header is None
+    assert batch.first_row == 1
+    assert batch.rows[0][0] == "Ann0"
+
+
+def test_delimited_utf16() -> None:
+    """A UTF-16 CSV with a BOM reads like any other."""
+    batch = _rows(_table().encode("utf-16"))[0]
+    assert batch.header == ("first_name", "street", "zip", "tin")
+    assert batch.rows[-1][0] == "Ann9"
+
+
+def test_delimited_batches_and_lines() -> None:
+    """Batches hold batch_rows rows; first_row and line follow embedded newlines."""
+    data = b'name,note\nAnn,"two\nlines"\nBob,x\nCy,y\nDi,z\n'
+    batches = _rows(data, batch_rows=2)
+    assert [(b.first_row, b.where.line, len(b.rows)) for b in batches] == [
+        (2, 2, 2),
+        (4, 5, 2),
+    ]
+    assert batches[0].rows[0] == ("Ann", "two\nlines")
+
+
+def test_delimited_ragged_and_nul_do_not_crash() -> None:
+    """Ragged rows and NUL bytes are kept as they are."""
+    data = b"a,b,c\n1,2\n3,4,5,6\nx\x00y,z,w\n"
+    batches = _rows(data)
+    assert batches[0].header == ("a", "b", "c")
+    rows = [row for batch in batches for row in batch.rows]
+    assert rows == [("1", "2"), ("3", "4", "5", "6"), ("x\x00y", "z", "w")]
+
+
+def test_delimited_huge_field_is_skipped_and_reported() -> None:
+    """A field above max_line_chars is skipped; later rows are read, then it is reported."""
+    data = b"name,note\nAnn,short\nBob," + b"x" * 10_000_000 + b"\nCy,after\n"
+    limit = csv.field_size_limit()
+    seen: list[Rows] = []
+    with pytest.raises(ExtractError, match=r"row 3: field larger"):
+        seen.extend(delimited.extract(io.BytesIO(data), WHERE, Limits(max_line_chars=1_000_000)))
+    rows = {(b.first_row + i, row[0]) for b in seen for i, row in enumerate(b.rows)}
+    assert rows == {(2, "Ann"), (4, "Cy")}
+    assert csv.field_size_limit() == limit  # restored for other readers
+
+
+def test_delimited_nothing_readable_is_corrupt() -> None:
+    """A file whose only record is rejected raises corrupt with the row number."""
+    data = b'"' + b"x" * 2000
+    with pytest.raises(ExtractError, match="row 1"):
+        _rows(data, max_line_chars=100)
+
+
+_CELL = st.text(
+    alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12
+)
+
+
+@settings(max_examples=100)
+@given(
+    table=st.integers(2, 5).flatmap(
+        lambda width: st.lists(st.lists(_CELL, min_size=width, max_size=width), min_size=1)
+    ),
+    delimiter=st.sampled_from(delimited.DELIMITERS),
+)
+def test_delimited_round_trip(table: list[list[str]], delimiter: str) -> None:
+    """Rows written by csv.writer with any delimiter come back the same."""
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_ALL).writerows(
+        table
+    )
+    data = out.getvalue().encode("utf-8")
+    batches = _rows(data, batch_rows=3)
+    got = ([batches[0].header] if batches and batches[0].header else []) + [
+        row for batch in batches for row in batch.rows
+    ]
+    assert got == [tuple(row) for row in table]
+    number = 2 if batches and batches[0].header else 1
+    for batch in batches:
+        assert batch.first_row == number
+        number += len(batch.rows)
+
+
+def test_delimited_sniffer_prefers_the_consistent_delimiter() -> None:
+    """Commas inside tab-separated fields do not win over the tab."""
+    lines = ["Smith, Ann\t20500\tx", "Lee, Bo\t20501\ty", "Ng, Cy\t20502\tz"]
+    assert delimited.sniff_delimiter(lines) == ("\t", 3, 1.0)

@@ -1,0 +1,120 @@
+"""JSON and JSON Lines: arrays of objects become rows, everything else prose."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from ftiscan.scanner.errors import LimitExceeded
+from ftiscan.scanner.extract import jsondoc
+from ftiscan.scanner.model import Limits, Location, Rows, Segment
+
+WHERE = Location(Path("export.json"))
+
+
+def _items(data: bytes, lines: bool = False, **limits: int) -> list[Segment | Rows]:
+    extract = jsondoc.extract_lines if lines else jsondoc.extract
+    return list(extract(io.BytesIO(data), WHERE, Limits(**limits)))
+
+
+def test_json_array_of_objects_is_rows() -> None:
+    """Header is the keys in order of appearance; cells align; nesting is flattened."""
+    doc = [
+        {"name": "Ann", "home": {"street": "1 Main St", "zip": 20500}},
+        {"name": "Bob", "tags": ["a", "b"], "home": {"zip": 20501}},
+    ]
+    (batch,) = _items(json.dumps(doc).encode())
+    assert isinstance(batch, Rows)
+    assert batch.header == ("name", "home.street", "home.zip", "tags")
+    assert batch.rows == [("Ann", "1 Main St", "20500", ""), ("Bob", "", "20501", "a; b")]
+    assert batch.first_row == 1
+    assert batch.where.cell == ""
+
+
+def test_json_records_inside_an_object() -> None:
+    """{"records": [...]} gives rows at /records and prose for the other leaves."""
+    doc = {"title": "Export", "records": [{"n": i} for i in range(5)], "flag": True}
+    items = _items(json.dumps(doc).encode(), batch_rows=2)
+    prose = [item for item in items if isinstance(item, Segment)]
+    rows = [item for item in items if isinstance(item, Rows)]
+    assert [(s.text, s.where.cell) for s in prose] == [("title: Export\n", "")]
+    assert [(r.first_row, r.where.cell, len(r.rows)) for r in rows] == [
+        (1, "/records", 2),
+        (3, "/records", 2),
+        (5, "/records", 1),
+    ]
+
+
+def test_json_other_values_are_prose_with_pointers() -> None:
+    """Leaves of other containers come as segments named by their JSON pointer."""
+    doc = {"a/b": {"x": "one", "y": 2, "z": None}, "list": ["p", 3, [4]]}
+    items = _items(json.dumps(doc).encode())
+    assert [(i.text, i.where.cell) for i in items if isinstance(i, Segment)] == [
+        ("x: one\ny: 2\n", "/a~1b"),
+        ("p\n3\n", "/list"),
+        ("4\n", "/list/2"),
+    ]
+
+
+def test_json_invalid_falls_back_to_text() -> None:
+    """Broken JSON is scanned as text rather than lost."""
+    items = _items(b'{"name": "Ann",\n "zip": 20500\n')
+    assert all(isinstance(i, Segment) for i in items)
+    assert "".join(i.text for i in items if isinstance(i, Segment)).startswith('{"name"')
+
+
+def test_json_deep_nesting_falls_back_to_text() -> None:
+    """Nesting deeper than the parser allows does not crash."""
+    items = _items(b"[" * 100_000 + b"]" * 100_000)
+    assert items
+    assert all(isinstance(i, Segment) for i in items)
+
+
+def test_json_above_limit_is_refused() -> None:
+    """A document above max_text_chars raises the bytes limit."""
+    with pytest.raises(LimitExceeded, match="limit:bytes"):
+        _items(json.dumps(["x" * 100]).encode(), max_text_chars=50)
+
+
+def test_jsonl_rows_are_numbered_by_line() -> None:
+    """Each object line is a row numbered by its line; others become segments."""
+    data = b'{"name": "Ann"}\n\n{"name": "Bob", "zip": "20500"}\nnot json\n[1, "x"]\n{"n": 1}\n'
+    items = _items(data, lines=True)
+    summary = [
+        (type(i).__name__, i.first_row if isinstance(i, Rows) else i.where.line) for i in items
+    ]
+    assert summary == [("Rows", 1), ("Rows", 3), ("Segment", 4), ("Segment", 5), ("Rows", 6)]
+    first, second = items[0], items[1]
+    assert isinstance(first, Rows)
+    assert isinstance(second, Rows)
+    assert first.rows == [("Ann",)]
+    assert second.header == ("name", "zip")
+    assert second.rows == [("Bob", "20500")]
+
+
+def test_jsonl_long_line_is_read_in_pieces() -> None:
+    """A line above max_line_chars is kept as text pieces, and numbering goes on."""
+    data = b'{"a": 1}\n{"b": "' + b"x" * 500 + b'"}\n{"c": 3}\n'
+    items = _items(data, lines=True, max_line_chars=100)
+    assert [i.where.line for i in items if isinstance(i, Segment)] == [2] * 6
+    rows = [i for i in items if isinstance(i, Rows)]
+    assert [r.first_row for r in rows] == [1, 3]
+
+
+def test_json_extra_data_is_read_as_lines() -> None:
+    """Several JSON values one after another (JSON Lines named .json) give rows."""
+    items = _items(b'{"a": 1}\n{"a": 2}\n')
+    assert [(i.first_row, i.rows) for i in items if isinstance(i, Rows)] == [(1, [("1",), ("2",)])]
+
+
+def test_flatten_deep_values_become_json() -> None:
+    """Nesting beyond the flattening depth is kept as compact JSON in one cell."""
+    value: dict[str, object] = {"leaf": "v"}
+    for _ in range(40):
+        value = {"k": value}
+    flat = jsondoc.flatten(value)
+    (cell,) = flat.values()
+    assert '"leaf": "v"' in cell

@@ -1,0 +1,135 @@
+"""Record assembly: what is a taxpayer record, how many, and what is not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.scanner.conftest import Outcome, dashed
+
+Scan = Callable[[bytes], Outcome]
+Make = Callable[[int], list[str]]
+
+PEOPLE = [
+    ("Maria Ortega", "412 Willow Creek Rd", "Springfield", "IL", "62704"),
+    ("DAVID K CHEN", "88 N Harbor Ave Apt 4B", "Columbus", "OH", "43215"),
+    ("Lopez, Ana", "1503 Elm St", "Austin", "TX", "78701"),
+    ("Sam Whitfield", "27 Birch Ln # 7", "Denver", "CO", "80203"),
+]
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    return "\n".join(",".join(f'"{c}"' if "," in c else c for c in r) for r in rows).encode()
+
+
+def test_records_csv_with_header_counts_distinct_people(scan_bytes: Scan, ssns: Make) -> None:
+    """Rows repeating a taxpayer count once: records are people, not rows."""
+    ids = ssns(4)
+    rows = [["Name", "SSN", "Street", "City", "State", "ZIP"]]
+    rows += [[p[0], dashed(i), *p[1:]] for p, i in zip(PEOPLE, ids, strict=True)]
+    rows += rows[1:3]
+    assert scan_bytes(_csv(rows)) == {"fti.taxpayer-record": ("critical", 4)}
+
+
+def test_records_headerless_bare_digits_found(scan_bytes: Scan, ssns: Make) -> None:
+    """A headerless CSV of name, nine bare digits and a home address is found."""
+    ids = ssns(4)
+    rows = [[p[0], i, *p[1:]] for p, i in zip(PEOPLE, ids, strict=True)]
+    assert scan_bytes(_csv(rows)) == {"fti.taxpayer-record": ("critical", 4)}
+
+
+def test_records_tin_and_name_only_is_high(scan_bytes: Scan, ssns: Make) -> None:
+    """TIN + name without an address is taxpayer identity data: high."""
+    ids = ssns(3)
+    rows = [["Name", "SSN"]] + [[p[0], dashed(i)] for p, i in zip(PEOPLE, ids, strict=False)]
+    assert scan_bytes(_csv(rows)) == {"fti.tin-name": ("high", 3)}
+
+
+def test_records_tin_and_address_only_is_high(scan_bytes: Scan, ssns: Make) -> None:
+    """TIN + street address without a name: high."""
+    ids = ssns(3)
+    rows = [["SSN", "Address", "ZIP"]]
+    rows += [[dashed(i), p[1], p[4]] for p, i in zip(PEOPLE, ids, strict=False)]
+    assert scan_bytes(_csv(rows)) == {"fti.tin-address": ("high", 3)}
+
+
+def test_records_invoice_numbers_are_not_tins(scan_bytes: Scan, ssns: Make) -> None:
+    """Nine-digit invoice numbers beside business addresses find nothing."""
+    ids = ssns(4)
+    rows = [["Invoice", "Customer", "Address", "City", "State", "ZIP"]]
+    rows += [
+        [i, "Acme Supply LLC", "200 Commerce Dr Suite 200", "Austin", "TX", "78701"] for i in ids
+    ]
+    assert scan_bytes(_csv(rows)) == {}
+
+
+def test_records_sorted_headerless_numbers_are_not_tins(scan_bytes: Scan) -> None:
+    """A headerless column of ascending nine-digit numbers is an order list."""
+    start = 412_550_001
+    rows = [[str(start + n * 7), p[0], *p[1:]] for n, p in enumerate(PEOPLE)]
+    assert scan_bytes(_csv(rows)) == {}
+
+
+def test_records_lone_dashed_ssns_are_medium(scan_bytes: Scan, ssns: Make) -> None:
+    """Valid dashed SSNs with no name or address nearby: medium, counted."""
+    ids = ssns(3)
+    text = "def test_valid():\n" + "".join(f"    assert is_valid('{dashed(i)}')\n" for i in ids)
+    assert scan_bytes(text.encode()) == {"fti.tin": ("medium", 3)}
+
+
+def test_records_invalid_and_advertising_numbers_find_nothing(scan_bytes: Scan) -> None:
+    """Numbers no SSN rule allows, and the Woolworth card number, are not findings."""
+    advert = "078" + "-05-" + "1120"
+    lines = [
+        f"2026-01-0{d} worker {d}: id 000-12-345{d} 666-45-678{d} 123-00-456{d}" for d in range(9)
+    ]
+    lines.append(f"Example card for John Smith: {advert}")
+    assert scan_bytes("\n".join(lines).encode()) == {}
+
+
+def test_records_prose_window_makes_records(scan_bytes: Scan, ssns: Make) -> None:
+    """Name, SSN and home address within one window of prose: critical, per person."""
+    ids = ssns(2)
+    text = "Notes from the call.\n"
+    for p, i in zip(PEOPLE, ids, strict=False):
+        text += f"Spoke to {p[0]} (SSN {dashed(i)}) who lives at {p[1]}, {p[2]}, {p[3]} {p[4]}.\n\n"
+    assert scan_bytes(text.encode()) == {"fti.taxpayer-record": ("critical", 2)}
+
+
+def test_records_marked_list_without_tin_is_critical(scan_bytes: Scan) -> None:
+    """Name + address rows under an FTI banner are taxpayer records without any TIN."""
+    rows = [["Name", "Street", "City", "State", "ZIP"]] + [list(p) for p in PEOPLE]
+    data = b"FEDERAL TAX INFORMATION - DO NOT DISCLOSE\n" + _csv(rows)
+    out = scan_bytes(data)
+    assert out["fti.marked-name-address"] == ("critical", 4)
+    assert out["fti.provenance"] == ("low", 0)
+
+
+def test_records_directory_without_marking_finds_nothing(scan_bytes: Scan) -> None:
+    """Names and addresses alone (a staff directory) are not taxpayer records."""
+    rows = [["Name", "Street", "City", "State", "ZIP"]] + [list(p) for p in PEOPLE]
+    assert scan_bytes(_csv(rows)) == {}
+
+
+def test_records_legal_memo_is_info(scan_bytes: Scan) -> None:
+    """A memo discussing section 6103 and return information is at most a reference."""
+    text = (
+        "MEMORANDUM\nRe: disclosure under section 6103.\nReturn information may be shared "
+        "only as the statute allows. Judge Ann Miller asked counsel to brief the point.\n"
+    )
+    assert scan_bytes(text.encode()) == {"fti.reference": ("info", 0)}
+
+
+def test_records_footer_marking_triggers_second_pass(scan_bytes: Scan) -> None:
+    """A marking in the last line still turns the name + address rows above into records."""
+    rows = [["Name", "Street", "City", "State", "ZIP"]] + [list(p) for p in PEOPLE]
+    data = _csv(rows) + b"\nFEDERAL TAX INFORMATION\n"
+    assert scan_bytes(data)["fti.marked-name-address"] == ("critical", 4)
+
+
+def test_records_strongest_rule_wins_per_person(scan_bytes: Scan, ssns: Make) -> None:
+    """A TIN seen alone and later with name and address is one critical record only."""
+    (one,) = ssns(1)
+    p = PEOPLE[0]
+    text = f"ref {dashed(one)}\n" + "x\n" * 40
+    text += f"{p[0]}, SSN {dashed(one)}, {p[1]}, {p[2]}, {p[3]} {p[4]}\n"
+    assert scan_bytes(text.encode()) == {"fti.taxpayer-record": ("critical", 1)}

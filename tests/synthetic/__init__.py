@@ -1,0 +1,1 @@
+"""Synthetic data generators with ground truth (no real people; written at test time)."""
