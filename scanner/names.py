@@ -55,8 +55,16 @@ def _word_ok(token: str) -> bool:
     return bool(_TOKEN.match(token)) and bare not in BUSINESS_WORDS and bare not in NOT_NAME_WORDS
 
 
-def is_person_name(cell: str) -> bool:
-    """A table cell holding one person's name (not a business, street or place)."""
+def is_person_name(cell: str, *, street_elsewhere: bool = False) -> bool:
+    """A table cell holding one person's name (not a business, street or place).
+
+    A last word that is a USPS street suffix (``Hill``, ``Lane``, ``Park``) makes the
+    cell a street name, unless the row holds its street in another cell
+    (``street_elsewhere``): then ``Daniel R Hill`` is a person.
+
+    >>> is_person_name("Daniel R Hill"), is_person_name("Daniel R Hill", street_elsewhere=True)
+    (False, True)
+    """
     text = cell.strip()
     if not text or len(text) > 80 or any(ch.isdigit() for ch in text):
         return False
@@ -81,7 +89,7 @@ def is_person_name(cell: str) -> bool:
     if initials >= len(parts) - 1:
         return False
     last_word = parts[-1].rstrip(".").upper()
-    return not (usps.suffix(last_word) and "," not in text)
+    return street_elsewhere or "," in text or not usps.suffix(last_word)
 
 
 def is_single_name_word(cell: str) -> bool:

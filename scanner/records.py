@@ -27,12 +27,18 @@ from ftiscan.scanner import address, names
 from ftiscan.scanner.detect import Detector, Hit
 from ftiscan.scanner.findings import FileFindings
 from ftiscan.scanner.model import Location, Rows, Segment
+from ftiscan.scanner.validators import states
 
 WINDOW = 200
 NAME_LOOKBACK = 160
 _SEP = "\x1f"
 _MIN_SORTED_RUN = 4
 _MAX_ID_GAP = 100_000
+
+
+def _is_city(row: tuple[str, ...], i: int) -> bool:
+    """Whether cell ``i`` stands where a city does: just before a state."""
+    return i + 1 < len(row) and states.normalize(row[i + 1].strip()) is not None
 
 
 def _where(base: Location, **extra: Any) -> dict[str, Any]:
@@ -220,7 +226,14 @@ class FileScan:
             )
         else:
             has_name = self._headerless_name(row)
-            business = business or any(names.is_business_name(cell) for cell in row)
+            # A city before a state ("Salt Lake City", "UT") and a street ("12 Church St",
+            # "4 College Ter") are places, not businesses.
+            business = business or any(
+                names.is_business_name(cell)
+                and not _is_city(row, i)
+                and not address.is_street(cell)
+                for i, cell in enumerate(row)
+            )
         if street_cols:
             cells = [row[i] for i in street_cols if i < len(row)]
             has_home = any(
@@ -235,19 +248,16 @@ class FileScan:
 
     @staticmethod
     def _headerless_name(row: tuple[str, ...]) -> bool:
-        from ftiscan.scanner.validators import states
-
-        def is_city(i: int) -> bool:
-            return i + 1 < len(row) and states.normalize(row[i + 1].strip()) is not None
-
+        streets = [i for i, cell in enumerate(row) if address.is_street(cell)]
         for i, cell in enumerate(row):
-            if names.is_person_name(cell) and not is_city(i):
+            elsewhere = any(j != i for j in streets)
+            if names.is_person_name(cell, street_elsewhere=elsewhere) and not _is_city(row, i):
                 return True
             if (
                 i + 1 < len(row)
                 and names.is_single_name_word(cell)
                 and names.is_single_name_word(row[i + 1])
-                and not is_city(i + 1)
+                and not _is_city(row, i + 1)
             ):
                 return True
         return False
@@ -262,10 +272,19 @@ class FileScan:
             row[i] for i, r in sorted(roles.items()) if r.endswith("name") and i < len(row)
         ]
         street_parts = [row[i] for i, r in sorted(roles.items()) if r == "street" and i < len(row)]
-        if not name_parts:
-            name_parts = [c for c in row if names.is_person_name(c) or names.is_single_name_word(c)]
         if not street_parts:
             street_parts = [c for c in row if address.is_street(c)]
+        if not name_parts:
+            name_parts = [
+                c
+                for i, c in enumerate(row)
+                if not _is_city(row, i)
+                and c not in street_parts
+                and (
+                    names.is_person_name(c, street_elsewhere=bool(street_parts))
+                    or names.is_single_name_word(c)
+                )
+            ]
         value = names.normalize_name(" ".join(name_parts)) + "|"
         value += address.normalize_street(" ".join(street_parts))
         where = _where(batch.where, row=batch.first_row + index)

@@ -8,6 +8,9 @@
   over numbers, a length unlike the data's fixed length, a usual column name such as
   ``ssn`` or ``street`` absent from the data, an ``identifier_like`` name). A headerless
   file yields ``header=None``.
+- A preamble (`preamble_rows`: up to five one-field lines, such as a title or an FTI
+  banner, above a table of wider rows) is yielded as its own batch of rows first; the
+  header is then looked for on the line after it.
 - Rows come in batches of ``limits.batch_rows``; ``first_row`` numbers records (the
   header is row 1, so data starts at 2), ``where.line`` is the physical line on which
   ``rows[0]`` starts (quoted fields may hold newlines). Empty lines are empty rows, so
@@ -36,11 +39,19 @@ from ftiscan.scanner.errors import ExtractError
 from ftiscan.scanner.extract import _decode
 from ftiscan.scanner.model import Limits, Location, Rows
 
-__all__ = ["DELIMITERS", "extract", "looks_like_header", "sample_lines", "sniff_delimiter"]
+__all__ = [
+    "DELIMITERS",
+    "extract",
+    "looks_like_header",
+    "preamble_rows",
+    "sample_lines",
+    "sniff_delimiter",
+]
 
 DELIMITERS = (",", "\t", "|", ";")
 
 _HEADER_ROWS = 20
+_MAX_PREAMBLE = 5
 _SNIFF_LINES = 100
 _WORDS = re.compile(r"[a-z]+|[0-9]+")
 _VOCABULARY = frozenset(
@@ -217,6 +228,29 @@ def looks_like_header(rows: Sequence[Sequence[str]]) -> bool:
     return votes > 0
 
 
+def preamble_rows(rows: Sequence[Sequence[str]]) -> int:
+    """How many leading one-field rows (a title, a banner such as an FTI marking) stand
+    above a table whose rows have more fields; they are yielded as rows of their own,
+    so that the header below them is still recognised.
+
+    >>> preamble_rows([["FEDERAL TAX INFORMATION"], [], ["name", "zip"], ["Ann", "20500"]])
+    2
+    >>> preamble_rows([["name", "zip"], ["Ann", "20500"]])
+    0
+    """
+    lead = 0
+    for row in rows[:_MAX_PREAMBLE]:
+        if len(row) > 1:
+            break
+        lead += 1
+    body = [row for row in rows[lead:] if row]
+    if not lead or len(body) < 2:
+        return 0
+    counts = Counter(len(row) for row in body)
+    fields, seen = counts.most_common(1)[0]
+    return lead if fields > 1 and seen * 2 > len(body) else 0
+
+
 def extract(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Rows]:
     """Yield `Rows` batches from the delimited table in the binary stream ``fh``."""
     head, stream = _decode.sniff(fh)
@@ -282,15 +316,22 @@ def _chunks(
 def _rows(reader: Iterator[list[str]], where: Location, limits: Limits) -> Iterator[Rows]:
     failures: list[str] = []
     header: tuple[str, ...] | None = None
-    read = 0
+    read = lead = 0
     size = max(1, limits.batch_rows)
     for number, line, rows in _chunks(
         reader, size, max(size, _HEADER_ROWS + 1), max(1, limits.max_line_chars), failures
     ):
-        if number == 1 and looks_like_header(rows[: _HEADER_ROWS + 1]):
+        if number == 1:
+            lead = preamble_rows(rows[: _HEADER_ROWS + 1])
+            if lead:
+                yield Rows(rows[:lead], 1, None, replace(where, line=line))
+                line += sum(1 + sum(cell.count("\n") for cell in row) for row in rows[:lead])
+                number, rows = 1 + lead, rows[lead:]
+                read += lead
+        if number == 1 + lead and looks_like_header(rows[: _HEADER_ROWS + 1]):
             header = rows[0]
             line += 1 + sum(cell.count("\n") for cell in header)
-            number, rows = 2, rows[1:]
+            number, rows = number + 1, rows[1:]
         read += len(rows)
         if len(rows) <= size:
             if rows:

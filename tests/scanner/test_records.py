@@ -133,3 +133,28 @@ def test_records_strongest_rule_wins_per_person(scan_bytes: Scan, ssns: Make) ->
     text = f"ref {dashed(one)}\n" + "x\n" * 40
     text += f"{p[0]}, SSN {dashed(one)}, {p[1]}, {p[2]}, {p[3]} {p[4]}\n"
     assert scan_bytes(text.encode()) == {"fti.taxpayer-record": ("critical", 1)}
+
+
+def test_records_marked_list_under_banner_counts_every_person(scan_bytes: Scan) -> None:
+    """An FTI banner line above a headed name + address table: every distinct person counts,
+    including surnames that are street suffixes and cities named "... City"."""
+    rows = [
+        ["Name", "Street", "City", "State", "ZIP"],
+        ["Daniel R Hill", "77 Valley Street, Apt 12C", "Raleigh", "NC", "27601"],
+        ["Ashley Collins", "310 Pine Pl, # 21", "Salt Lake City", "UT", "84101"],
+        ["Ann Brooks", "12 Church Ct", "Kansas City", "MO", "64127"],
+        *[[p[0], *p[1:]] for p in PEOPLE],
+    ]
+    data = b"FEDERAL TAX INFORMATION - DO NOT DISCLOSE\n" + _csv(rows)
+    assert scan_bytes(data)["fti.marked-name-address"] == ("critical", 7)
+
+
+def test_records_headerless_rows_with_place_words_are_people(scan_bytes: Scan, ssns: Make) -> None:
+    """Church, College and City in streets and cities do not make a row a business."""
+    ids = ssns(3)
+    rows = [
+        ["WATSON MICHELLE", ids[0], "9120 CHURCH COURT", "COLUMBUS", "OH", "43242"],
+        ["KELLY BETTY", ids[1], "411 COLLEGE TER APT 3", "KANSAS CITY", "MO", "64127"],
+        ["Daniel R Hill", ids[2], "77 Valley Street", "Salt Lake City", "UT", "84101"],
+    ]
+    assert scan_bytes(_csv(rows)) == {"fti.taxpayer-record": ("critical", 3)}

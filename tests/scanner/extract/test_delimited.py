@@ -136,3 +136,19 @@ def test_delimited_sniffer_prefers_the_consistent_delimiter() -> None:
     """Commas inside tab-separated fields do not win over the tab."""
     lines = ["Smith, Ann\t20500\tx", "Lee, Bo\t20501\ty", "Ng, Cy\t20502\tz"]
     assert delimited.sniff_delimiter(lines) == ("\t", 3, 1.0)
+
+
+def test_delimited_banner_above_header_is_preamble() -> None:
+    """A one-field banner above the header comes first as its own rows; the header below
+    it is still recognised and data rows keep the file's numbering."""
+    data = ("FEDERAL TAX INFORMATION\n\n" + _table(rows=3)).encode()
+    batches = _rows(data)
+    assert [(b.first_row, b.where.line, b.header, len(b.rows)) for b in batches] == [
+        (1, 1, None, 2),
+        (4, 4, ("first_name", "street", "zip", "tin"), 3),
+    ]
+
+
+def test_delimited_single_column_file_has_no_preamble() -> None:
+    """A file of one-field lines is a list, not a preamble over nothing."""
+    assert delimited.preamble_rows([["a"], ["b"], ["c"]]) == 0
