@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 import sys
 from collections.abc import Callable
@@ -33,3 +34,29 @@ def run_cli(tmp_path: Path) -> Run:
         )
 
     return run
+
+
+def run_on_pty(
+    args: list[str], env: dict[str, str], stdout: Path | None = None, timeout: float = 300
+) -> tuple[int, bytes]:
+    """Run ``args`` with standard error on a terminal (as a user sees progress) and
+    standard output to the file ``stdout`` (or nowhere); return (exit code, terminal
+    output). Reading the terminal until the child closes it keeps the child unblocked."""
+    leader, follower = pty.openpty()
+    with open(stdout or os.devnull, "wb") as out:
+        proc = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=out, stderr=follower, env=env
+        )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    code = proc.wait(timeout=timeout)
+    os.close(leader)
+    return code, b"".join(chunks)

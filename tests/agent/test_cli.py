@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import random
-import subprocess
 from pathlib import Path
 
 from ftiscan.scanner.examples import valid_ssn
-from tests.agent.conftest import FTISCAN, Run
+from tests.agent.conftest import FTISCAN, Run, run_on_pty
 
 
 def _records_csv(path: Path, n: int = 3, seed: int = 5) -> None:
@@ -110,31 +108,12 @@ def test_cli_progress_on_tty_quiet_with_flag(tmp_path: Path) -> None:
         (tmp_path / "t" / f"d{k % 3}").mkdir(parents=True, exist_ok=True)
         (tmp_path / "t" / f"d{k % 3}" / f"f{k}.txt").write_text("hello\n" * 2000, encoding="utf-8")
 
-    def run_on_pty(*extra: str) -> bytes:
-        leader, follower = pty.openpty()
+    def progress(*extra: str) -> bytes:
         env = {**os.environ, "FTISCAN_KEY_DIR": str(tmp_path / "keys"), "COLUMNS": "120"}
-        proc = subprocess.Popen(
-            [str(FTISCAN), "scan", str(tmp_path / "t"), "--format", "json", "--jobs", "1", *extra],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=follower,
-            env=env,
-        )
-        os.close(follower)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        proc.wait(timeout=120)
-        os.close(leader)
-        return b"".join(chunks)
+        args = [str(FTISCAN), "scan", str(tmp_path / "t"), "--format", "json", "--jobs", "1"]
+        return run_on_pty([*args, *extra], env)[1]
 
-    shown = run_on_pty()
+    shown = progress()
     assert b"files" in shown
     assert b"30/30 files" in shown
-    assert run_on_pty("--quiet") == b""
+    assert progress("--quiet") == b""
