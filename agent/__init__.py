@@ -1,3 +1,6 @@
-"""The agent: command line, keys, progress (the daemon and state come later)."""
+"""The agent: command line, keys, the chain journal, progress (the daemon comes later)."""
 
-__all__: list[str] = []
+from ftiscan.agent.journal import Journal, Signed
+from ftiscan.agent.keys import KeyFileError, agent_key, fingerprint_key, trusted_keys
+
+__all__ = ["Journal", "KeyFileError", "Signed", "agent_key", "fingerprint_key", "trusted_keys"]

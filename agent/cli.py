@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ftiscan.agent.keys import fingerprint_key
+from ftiscan.agent import keys
+from ftiscan.agent.journal import Journal
+from ftiscan.agent.paths import default_state_dir
 from ftiscan.agent.progress import Progress
-from ftiscan.reports.canonical import canonical_bytes
+from ftiscan.reports.dsse import key_id
+from ftiscan.reports.html import render_html
 from ftiscan.reports.render import render_json, render_text
 from ftiscan.reports.report import build_report
+from ftiscan.reports.sarif import render_sarif
 from ftiscan.reports.store import write_durable
+from ftiscan.reports.verify import Outcome, verify_reports
 from ftiscan.scanner import selftest
 from ftiscan.scanner.detect import Detector
 from ftiscan.scanner.engine import Context, ScanOptions, WalkTotals, roots_of, run_scan
@@ -51,9 +58,42 @@ class Size(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.5
         return int(number) * self._UNITS[unit]
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     click.echo(f"ftiscan: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+FORMATS = ("text", "json", "sarif", "html")
+
+
+def render(report: dict[str, Any], fmt: str, report_path: Path | None = None) -> str:
+    """The payload as ``fmt``: every renderer reads the signed payload only."""
+    if fmt == "json":
+        return render_json(report)
+    if fmt == "sarif":
+        return render_sarif(report)
+    if fmt == "html":
+        return render_html(report)
+    return render_text(report, str(report_path) if report_path else None)
+
+
+def format_option(default_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default=None,
+        help=f"What goes to standard output ({default_help}).",
+    )
+
+
+def key_dir_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--key-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Folder of the agent's keys (default: the platform's data folder; "
+        "env FTISCAN_KEY_DIR).",
+    )(func)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -74,13 +114,7 @@ def cli() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report to FILE (parent folders created).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default=None,
-    help="What goes to standard output (default: text on a terminal, else json).",
-)
+@format_option("default: text on a terminal, else json")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @click.option(
     "--signatures",
@@ -119,10 +153,12 @@ def cli() -> None:
     metavar="PATH",
     help="Approved storage location (folder or glob): findings there are info.",
 )
+@key_dir_option
 @click.option(
-    "--key-dir",
+    "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of the agent's keys (default: the platform's data folder).",
+    help="Folder of the agent's state: its chain of signed reports (default: the "
+    "platform's state folder; env FTISCAN_STATE_DIR).",
 )
 def scan(
     paths: tuple[Path, ...],
@@ -137,8 +173,13 @@ def scan(
     jobs: int,
     approved: tuple[str, ...],
     key_dir: Path | None,
+    state_dir: Path | None,
 ) -> None:
-    """Scan PATHS once; write the report; exit 0 clean, 1 found, 2 error.
+    """Scan PATHS once; sign the report; exit 0 clean, 1 found, 2 error.
+
+    The report is signed with the agent's Ed25519 key (made on first use) as the
+    next link of the agent's chain, stored in the state folder, and, with --report,
+    written to FILE as a DSSE envelope.
 
     \b
     Example:  ftiscan scan ~ --report out/report.json
@@ -146,9 +187,12 @@ def scan(
     """
     try:
         packs = load_packs(signature_dirs)
-        key = fingerprint_key(key_dir)
+        key = keys.fingerprint_key(key_dir)
+        journal = Journal(state_dir or default_state_dir(), keys.agent_key(key_dir))
     except FtiscanError as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"{exc.filename}: {exc.strerror}")
     limits = Limits(max_file_bytes=max_file_size)
     options = ScanOptions(
         roots=roots_of(paths),
@@ -187,13 +231,11 @@ def scan(
             "approved": list(approved),
         },
     )
+    signed = journal.append(report)
     if report_path is not None:
-        write_durable(report_path, canonical_bytes(report))
+        write_durable(report_path, signed.envelope)
     fmt = fmt or ("text" if sys.stdout.isatty() else "json")
-    if fmt == "text":
-        click.echo(render_text(report, str(report_path) if report_path else None))
-    else:
-        click.echo(render_json(report))
+    click.echo(render(report, fmt, report_path))
     sys.exit(EXIT_FOUND if report["summary"]["verdict"] == "found" else EXIT_CLEAN)
 
 
@@ -247,6 +289,179 @@ def signatures_lint(files: tuple[Path, ...]) -> None:
             continue
         click.echo(f"{path}: ok ({pack.name} v{pack.version}, {len(pack.signatures)} signatures)")
     sys.exit(EXIT_FOUND if bad else EXIT_CLEAN)
+
+
+def _report_files(paths: tuple[Path, ...]) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each file, and of each ``*.json`` under each folder, by name."""
+    out = []
+    for path in paths:
+        found = sorted(path.rglob("*.json")) if path.is_dir() else [path]
+        for item in found:
+            if item.is_file():
+                try:
+                    out.append((str(item), item.read_bytes()))
+                except OSError as exc:
+                    fail(f"{item}: {exc.strerror}")
+    if not out:
+        fail("no report files (*.json) found in " + ", ".join(map(str, paths)))
+    return out
+
+
+def _verify_keys(key_files: tuple[Path, ...], key_dir: Path | None) -> dict[str, Ed25519PublicKey]:
+    try:
+        if key_files:
+            found = [keys.load_public_key(path) for path in key_files]
+            return {key_id(key): key for key in found}
+        trusted = keys.trusted_keys(key_dir)
+    except FtiscanError as exc:
+        fail(str(exc))
+    if not trusted:
+        fail("no key to verify with: give --key FILE, or pin one with 'ftiscan key trust FILE'")
+    return trusted
+
+
+def _verify_text(outcome: Outcome) -> str:
+    lines = []
+    for item in outcome.files:
+        if item.ok:
+            lines.append(
+                f"OK       {item.name}  sequence {item.sequence}  key {item.key_id[:16]}  "
+                f"report {item.report_id}"
+            )
+        else:
+            lines.append(f"INVALID  {item.name}  {item.reason}: {item.detail}")
+    for chain in outcome.chains:
+        span = f"sequences {chain.first}-{chain.last}, {chain.reports} report(s)"
+        state = "intact" if not chain.problems else f"{len(chain.problems)} problem(s)"
+        lines.append(f"chain of key {chain.key_id[:16]}: {span}: {state}")
+        lines.extend(f"  {problem.message}" for problem in chain.problems)
+    lines.append("VALID" if outcome.ok else "INVALID")
+    return "\n".join(lines)
+
+
+_key_option = click.option(
+    "--key",
+    "key_files",
+    multiple=True,
+    metavar="PEM",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Public key (PEM) to trust; repeatable (default: this agent's own key and the "
+    "keys pinned with 'ftiscan key trust').",
+)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@_key_option
+@key_dir_option
+@click.option("--fleet", is_flag=True, help="Reports of several agents: one chain per key.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def verify(
+    paths: tuple[Path, ...],
+    key_files: tuple[Path, ...],
+    key_dir: Path | None,
+    fleet: bool,
+    fmt: str,
+) -> None:
+    """Verify signed reports and their chain; exit 0 valid, 1 invalid, 2 error.
+
+    Each file's signature, canonical form, payload schema and key are checked; for
+    several files (a folder: every *.json under it, by name) also the chain: a gap, a
+    reorder, a duplicate, a fork or a report from another key is named with the
+    sequence numbers involved.
+
+    \b
+    Example:  ftiscan verify out/report.json --key agent.pub
+              ftiscan verify reports/laptop-17/ --key laptop-17.pub
+    """
+    trusted = _verify_keys(key_files, key_dir)
+    outcome = verify_reports(_report_files(paths), trusted, fleet=fleet)
+    if fmt == "json":
+        click.echo(render_json(outcome.as_dict()))
+    else:
+        click.echo(_verify_text(outcome))
+    sys.exit(EXIT_CLEAN if outcome.ok else EXIT_FOUND)
+
+
+@cli.command("render")
+@click.argument("report_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@format_option("default: text")
+@_key_option
+@key_dir_option
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE instead of standard output.",
+)
+def render_command(
+    report_file: Path,
+    fmt: str | None,
+    key_files: tuple[Path, ...],
+    key_dir: Path | None,
+    output: Path | None,
+) -> None:
+    """Verify a signed report, then render its payload as text, JSON, SARIF or HTML.
+
+    \b
+    Example:  ftiscan render out/report.json --format html -o report.html --key agent.pub
+              ftiscan render out/report.json --format sarif > findings.sarif
+    """
+    trusted = _verify_keys(key_files, key_dir)
+    outcome = verify_reports(_report_files((report_file,)), trusted)
+    result = outcome.files[0]
+    if not result.ok or result.payload is None:
+        click.echo(
+            f"ftiscan: invalid report {report_file}: {result.reason}: {result.detail}", err=True
+        )
+        sys.exit(EXIT_FOUND)
+    text = render(result.payload, fmt or "text")
+    if output is None:
+        click.echo(text)
+    else:
+        write_durable(output, text.encode("utf-8") + b"\n")
+
+
+@cli.group()
+def key() -> None:
+    """The agent's signing key and the keys it trusts."""
+
+
+@key.command("export")
+@key_dir_option
+def key_export(key_dir: Path | None) -> None:
+    """Print the agent's public key (PEM) on stdout and its key id on stderr.
+
+    The key is made on first use. Counsel pins the printed key to verify this agent's
+    reports (ftiscan verify --key FILE, or openssl pkeyutl -verify).
+
+    \b
+    Example:  ftiscan key export > laptop-17.pub
+    """
+    try:
+        public = keys.agent_key(key_dir).public_key()
+    except FtiscanError as exc:
+        fail(str(exc))
+    click.echo(keys.public_pem(public).decode("ascii"), nl=False)
+    click.echo(f"key id: {key_id(public)}", err=True)
+
+
+@key.command("trust")
+@click.argument("pem", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@key_dir_option
+def key_trust(pem: Path, key_dir: Path | None) -> None:
+    """Pin another agent's public key, so that 'ftiscan verify' accepts its reports.
+
+    \b
+    Example:  ftiscan key trust laptop-17.pub
+    """
+    try:
+        kid = keys.trust(pem, key_dir)
+    except FtiscanError as exc:
+        fail(str(exc))
+    click.echo(f"trusted key id {kid}")
 
 
 def main() -> None:

@@ -26,6 +26,36 @@ def iso(timestamp: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def display_text(text: str) -> str:
+    """``text`` as valid UTF-8: a path holding bytes that are not UTF-8 (decoded by
+    Python with surrogate escapes) shows them as ``\\xNN``, so the report can be
+    written, hashed and signed; the path stays recognisable.
+
+    >>> display_text("data\\udcff.csv")
+    'data\\\\xff.csv'
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # surrogates that no file name decoding produced
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return display_text(value)
+    if isinstance(value, dict):
+        return {display_text(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
 def host_identity() -> dict[str, str]:
     try:
         user = getpass.getuser()
@@ -74,8 +104,8 @@ def build_report(
     edm_digest: str | None = None,
     host: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Assemble the report object (unsigned payload)."""
-    return {
+    """Assemble the report object (unsigned payload; every string valid UTF-8)."""
+    payload = {
         "schema": f"ftiscan.report/{SCHEMA_VERSION}",
         "id": str(uuid.uuid4()),
         "host": host if host is not None else host_identity(),
@@ -95,3 +125,4 @@ def build_report(
         "coverage": coverage,
         "findings": findings,
     }
+    return dict(_clean(payload))

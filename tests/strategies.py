@@ -81,3 +81,135 @@ def name_controls() -> st.SearchStrategy[str]:
 def identifier_noise() -> st.SearchStrategy[str]:
     """Short strings of digits, letters, separators and odd characters."""
     return st.text(alphabet=DIGITS + " -./#&AZaz\u0663\u00e9", max_size=20)
+
+
+# --- report payload parts, made by the engine's own code from generated evidence -------
+
+COVERAGE_REASONS = (
+    "permission",
+    "vanished",
+    "unreadable",
+    "corrupt",
+    "changed",
+    "excluded",
+    "symlink",
+    "symlink:loop",
+    "other-filesystem",
+    "limit:size",
+    "limit:bytes",
+    "limit:depth",
+    "limit:ratio",
+    "unsupported:unknown",
+    "unsupported:zip",
+    "error:ValueError",
+    "error:RecursionError",
+)
+FILE_KINDS = ("bzip2", "csv", "empty", "fixed", "gzip", "json", "jsonl", "text", "xz")
+
+
+def report_text(min_size: int = 1, max_size: int = 40) -> st.SearchStrategy[str]:
+    """Any text JSON can carry (no lone surrogates): paths, member and sheet names."""
+    return st.text(st.characters(codec="utf-8"), min_size=min_size, max_size=max_size)
+
+
+def sha256_digests() -> st.SearchStrategy[str]:
+    """``sha256:`` and 64 lowercase hex digits."""
+    return st.binary(min_size=32, max_size=32).map(lambda b: "sha256:" + b.hex())
+
+
+def _cells() -> st.SearchStrategy[str]:
+    """A1 cell references or JSON pointers with word tokens."""
+    a1 = st.tuples(
+        st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=3),
+        st.integers(1, 99_999),
+    ).map(lambda p: f"{p[0]}{p[1]}")
+    token = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)
+    pointer = st.lists(token | st.integers(0, 999).map(str), min_size=1, max_size=4).map(
+        lambda parts: "/" + "/".join(parts)
+    )
+    return a1 | pointer
+
+
+@st.composite
+def report_locations(draw: st.DrawFn) -> dict[str, int | str]:
+    """``Location.as_dict()`` of a generated location; always a line or a row."""
+    from pathlib import Path
+
+    from ftiscan.scanner.model import Location
+
+    ordinal = st.integers(1, 10**7)
+    line = draw(st.none() | ordinal)
+    row = draw(ordinal) if line is None else draw(st.none() | ordinal)
+    start = draw(st.none() | st.integers(0, 10**9))
+    return Location(
+        Path("unused"),
+        line=line,
+        row=row,
+        column=draw(st.none() | ordinal),
+        page=draw(st.none() | ordinal),
+        sheet=draw(st.none() | report_text()),
+        cell=draw(st.none() | _cells()),
+        member=draw(st.none() | report_text()),
+        byte_start=start,
+        byte_end=None if start is None else start + draw(st.integers(0, 10**6)),
+    ).as_dict()
+
+
+@st.composite
+def report_findings(draw: st.DrawFn) -> list[dict[str, object]]:
+    """Finding dicts from ``FileFindings`` (scanner/findings.py) fed generated evidence."""
+    from ftiscan.scanner.detect import mask
+    from ftiscan.scanner.findings import RULES, FileFindings
+
+    key = draw(st.binary(min_size=16, max_size=32))
+    signature = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789.-", max_size=20).map(
+        lambda s: "us." + s
+    )
+    out: list[dict[str, object]] = []
+    for _ in range(draw(st.integers(0, 4))):
+        acc = FileFindings(key)
+        for _ in range(draw(st.integers(1, 8))):
+            rule = draw(st.sampled_from(sorted(RULES)))
+            where = draw(report_locations())
+            sig = draw(signature)
+            if rule in ("fti.provenance", "fti.reference"):
+                acc.add(rule, "", "", where, "", sig)
+            elif rule == "fti.marked-name-address":
+                person = draw(report_text()) + "|" + draw(report_text())
+                acc.add(rule, "na", person, where, "name+street")
+            else:
+                digits = draw(ssn_digits() | itin_digits())
+                acc.add(rule, "tin", digits, where, mask(draw(tin_forms(digits))), sig)
+        member = draw(st.none() | report_text())
+        out.extend(acc.findings(draw(report_text()), member, draw(st.booleans())))
+    return out
+
+
+@st.composite
+def report_coverages(draw: st.DrawFn) -> dict[str, object]:
+    """``Coverage.as_dict()`` after generated skips, partial reads and file kinds."""
+    from pathlib import Path
+
+    from ftiscan.scanner.engine import Coverage
+
+    coverage = Coverage()
+    for _ in range(draw(st.integers(0, 6))):
+        reason = draw(st.sampled_from(COVERAGE_REASONS))
+        coverage.note(Path(draw(report_text())), reason, partial=draw(st.booleans()))
+    for kind in draw(st.lists(st.sampled_from(FILE_KINDS), max_size=8)):
+        coverage.kinds[kind] += 1
+    coverage.unlisted = draw(st.integers(0, 10**6))
+    coverage.files_scanned = sum(coverage.kinds.values())
+    coverage.files_seen = coverage.files_scanned + sum(coverage.skipped.values())
+    coverage.bytes_scanned = draw(st.integers(0, 10**12))
+    coverage.bytes_seen = coverage.bytes_scanned + draw(st.integers(0, 10**12))
+    return coverage.as_dict()
+
+
+@st.composite
+def report_chains(draw: st.DrawFn) -> dict[str, object]:
+    """A chain link: the first of a chain (no previous) or a later one."""
+    key_id = draw(st.binary(min_size=32, max_size=32)).hex()
+    sequence = draw(st.integers(1, 10**9))
+    previous = None if sequence == 1 else draw(sha256_digests())
+    return {"key_id": key_id, "sequence": sequence, "previous": previous}

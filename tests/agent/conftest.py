@@ -16,13 +16,21 @@ FTISCAN = Path(sys.executable).with_name("ftiscan")
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
+def private_env(base: Path) -> dict[str, str]:
+    """The environment with key and state folders of the test's own under ``base``."""
+    return {
+        **os.environ,
+        "FTISCAN_KEY_DIR": str(base / "keys"),
+        "FTISCAN_STATE_DIR": str(base / "state"),
+    }
+
+
 @pytest.fixture
 def run_cli(tmp_path: Path) -> Run:
-    """Spawn the installed CLI with a private key folder; capture its output."""
-    keys = tmp_path / "keys"
+    """Spawn the installed CLI with private key and state folders; capture its output."""
 
     def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "FTISCAN_KEY_DIR": str(keys)}
+        env = private_env(tmp_path)
         return subprocess.run(
             [str(FTISCAN), *args],
             capture_output=True,

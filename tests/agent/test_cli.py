@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 from pathlib import Path
 
 from ftiscan.scanner.examples import valid_ssn
-from tests.agent.conftest import FTISCAN, Run, run_on_pty
+from tests.agent.conftest import FTISCAN, Run, private_env, run_on_pty
+from tests.synthetic.report import load_report
 
 
 def _records_csv(path: Path, n: int = 3, seed: int = 5) -> None:
@@ -31,7 +31,7 @@ def test_cli_scan_found_exit_1_and_report_written(tmp_path: Path, run_cli: Run) 
     done = run_cli("scan", str(tmp_path / "home"), "--report", str(report), "--format", "json")
     assert done.returncode == 1, done.stderr
     stdout = json.loads(done.stdout)
-    on_disk = json.loads(report.read_bytes())
+    on_disk = load_report(report)
     assert on_disk["id"] == stdout["id"]
     assert [(f["rule"], f["severity"], f["records"]) for f in on_disk["findings"]] == [
         ("fti.taxpayer-record", "critical", 3)
@@ -109,7 +109,7 @@ def test_cli_progress_on_tty_quiet_with_flag(tmp_path: Path) -> None:
         (tmp_path / "t" / f"d{k % 3}" / f"f{k}.txt").write_text("hello\n" * 2000, encoding="utf-8")
 
     def progress(*extra: str) -> bytes:
-        env = {**os.environ, "FTISCAN_KEY_DIR": str(tmp_path / "keys"), "COLUMNS": "120"}
+        env = {**private_env(tmp_path), "COLUMNS": "120"}
         args = [str(FTISCAN), "scan", str(tmp_path / "t"), "--format", "json", "--jobs", "1"]
         return run_on_pty([*args, *extra], env)[1]
 

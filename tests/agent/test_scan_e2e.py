@@ -9,13 +9,12 @@ standard error (on a terminal, with progress) and the report file.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.agent.conftest import FTISCAN, run_on_pty
+from tests.agent.conftest import FTISCAN, private_env, run_on_pty
 from tests.synthetic.home import GroundTruth, build_home, secrets_in
 from tests.synthetic.report import file_severities, load_report, score
 
@@ -33,9 +32,9 @@ class Scanned:
         self.report_path = base / "out" / "report.json"
         self.tmp = base / "tmp"
         self.tmp.mkdir()
-        self.keys = base / "keys"
-        env = {**os.environ, "FTISCAN_KEY_DIR": str(self.keys), "TMPDIR": str(self.tmp)}
-        env["COLUMNS"] = "120"
+        self.keys, self.state = base / "keys", base / "state"
+        self.env = private_env(base)
+        env = {**self.env, "TMPDIR": str(self.tmp), "COLUMNS": "120"}
         stdout_file = base / "stdout.json"
         self.returncode, terminal = run_on_pty(
             [str(FTISCAN), "scan", str(self.root), "--report", str(self.report_path)],
@@ -105,16 +104,19 @@ def test_e2e_scan_coverage_names_every_file_not_read(scanned: Scanned) -> None:
 
 def test_e2e_scan_leaks_no_plaintext(scanned: Scanned) -> None:
     """No generated TIN, name or street line is in the report, stdout, the progress on
-    stderr, the key folder or any temporary file the scan left behind."""
+    stderr, the key folder, the state folder (the agent's chain) or any temporary file
+    the scan left behind."""
     texts = {
         "report": scanned.report_path.read_text(encoding="utf-8"),
         "stdout": scanned.stdout,
         "stderr": scanned.stderr,
     }
-    for folder in (scanned.tmp, scanned.keys, scanned.report_path.parent):
+    for folder in (scanned.tmp, scanned.keys, scanned.state, scanned.report_path.parent):
         for path in folder.rglob("*"):
             if path.is_file():
                 texts[str(path)] = path.read_bytes().decode("utf-8", errors="replace")
+                if path.name.endswith(".json"):  # a signed envelope: its payload is base64
+                    texts[f"{path} payload"] = json.dumps(load_report(path))
     leaked = {where: len(secrets_in(text, scanned.truth.secrets)) for where, text in texts.items()}
     assert leaked == dict.fromkeys(texts, 0)
     assert sorted(p.name for p in scanned.report_path.parent.iterdir()) == ["report.json"]
@@ -128,7 +130,7 @@ def test_e2e_scan_text_summary_lists_files_without_values(scanned: Scanned) -> N
         text=True,
         timeout=300,
         check=False,
-        env={**os.environ, "FTISCAN_KEY_DIR": str(scanned.keys)},
+        env=scanned.env,
     )
     assert done.returncode == 1
     assert done.stderr == ""

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ftiscan.reports.canonical import CanonicalError, canonical_bytes, parse
+from ftiscan.reports.canonical import MAX_INT, CanonicalError, canonical_bytes, parse
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(),
+    st.none() | st.booleans() | st.integers(-MAX_INT, MAX_INT) | st.text(),
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
     max_leaves=30,
 )
@@ -26,7 +26,7 @@ def test_canonical_round_trip(value: Any) -> None:
     assert canonical_bytes(parse(data)) == data
 
 
-@given(st.dictionaries(st.text(), st.integers(), min_size=2, max_size=8))
+@given(st.dictionaries(st.text(), st.integers(-MAX_INT, MAX_INT), min_size=2, max_size=8))
 def test_canonical_key_order_irrelevant(value: dict[str, int]) -> None:
     """Insertion order of keys never changes the bytes."""
     reverse = dict(reversed(list(value.items())))
@@ -40,9 +40,12 @@ def test_canonical_exact_bytes() -> None:
     )
 
 
-@pytest.mark.parametrize("bad", [1.5, {"x": [0.0]}, {1: "a"}, {"s": {1, 2}}])
+@pytest.mark.parametrize(
+    "bad", [1.5, {"x": [0.0]}, {1: "a"}, {"s": {1, 2}}, 2**53, -(2**53), "\udc80", {"\ud800": 1}]
+)
 def test_canonical_refuses_non_json(bad: Any) -> None:
-    """Floats, non-string keys and non-JSON types are refused, not approximated."""
+    """Floats, non-string keys, non-JSON types, integers beyond 2**53 - 1 and lone
+    surrogates are refused, not approximated."""
     with pytest.raises(CanonicalError):
         canonical_bytes(bad)
 
@@ -53,4 +56,29 @@ def test_canonical_parse_refuses_floats_and_duplicates() -> None:
         parse(b'{"a":1.0}')
     with pytest.raises(CanonicalError, match="duplicate key 'a'"):
         parse(b'{"a":1,"a":2}')
-    assert json.loads(canonical_bytes({"n": 10**30})) == {"n": 10**30}
+    with pytest.raises(CanonicalError, match="I-JSON"):
+        parse(b'{"n":9007199254740992}')
+    with pytest.raises(CanonicalError, match="not UTF-8 at byte 6"):
+        parse(b'{"a":"\xff"}')
+    with pytest.raises(CanonicalError, match="floats"):
+        parse(b'{"a":NaN}')
+    with pytest.raises(CanonicalError, match="not JSON: Expecting value at line 1 column 6"):
+        parse(b'{"a":}')
+    assert parse(canonical_bytes({"n": MAX_INT})) == {"n": MAX_INT}
+
+
+def test_canonical_rfc8785_key_order() -> None:
+    """Keys sort by UTF-16 code units (RFC 8785 section 3.2.3's example): the emoji's
+    surrogates come before U+FB33, unlike code point order."""
+    names = ["\u20ac", "\r", "\ufb33", "1", "\U0001f600", "\u0080", "\u00f6"]
+    data = canonical_bytes({name: n for n, name in enumerate(names)})
+    order = [names[v] for v in json.loads(data).values()]
+    assert order == ["\r", "1", "\u0080", "\u00f6", "\u20ac", "\U0001f600", "\ufb33"]
+    assert data.startswith(b'{"\\r":1,"1":3,')
+
+
+def test_canonical_escapes_as_jcs() -> None:
+    """Control characters use JCS escapes (short forms, else lowercase \\u00xx); others
+    are literal UTF-8."""
+    value = '\b\f\n\r\t\x01\x1f"\\\x7f\u2028é'
+    assert canonical_bytes(value) == ('"\\b\\f\\n\\r\\t\\u0001\\u001f\\"\\\\\x7f\u2028é"').encode()
