@@ -11,7 +11,9 @@ JSON (`extract`): the document is read whole (refused with `LimitExceeded` "byte
   (``""`` is the whole document), so ``{"records": [...]}`` gives ``/records``;
 - every other object or array gives one `Segment` with a line per string or number
   leaf (``key: value`` in objects, ``value`` in arrays), ``where.cell`` being the JSON
-  pointer of that container; booleans and nulls are left out.
+  pointer of that container; booleans and nulls are left out. A pointer names a key
+  only when the key looks like a field name; other keys (a TIN, a person's name) are
+  named by position, ``#3`` (`_pointer_token`), so no key's data reaches the report.
 
 Text that is not JSON falls back to plain text extraction (several JSON values one
 after another are read as JSON Lines), so a file is never lost for a syntax error.
@@ -28,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import IO
@@ -83,8 +86,24 @@ def _flatten_into(obj: dict[str, object], prefix: str, depth: int, out: dict[str
             out[key] = _scalar(value)
 
 
-def _pointer_token(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
+_FIELD_NAME = re.compile(r"[a-z_][A-Za-z0-9_.-]{0,63}")
+_DIGIT_RUN = re.compile(r"\d{3}")
+
+
+def _pointer_token(key: str, index: int) -> str:
+    """The pointer token of an object member: its key when that looks like a field
+    name (``records``, ``taxPayer_2``), else ``#index`` (1-based).
+
+    Keys are data too: ``{"<SSN>": {...}}`` or ``{"Maria Ortega": {...}}`` must not
+    put a TIN or a name into the report, so capitalised keys, keys with spaces or
+    with a run of three digits are named by position only.
+
+    >>> _pointer_token("records", 1), _pointer_token("a/b", 2), _pointer_token("Ann Lee", 3)
+    ('records', 'a~1b', '#3')
+    """
+    if _FIELD_NAME.fullmatch(key.replace("/", "_")) and not _DIGIT_RUN.search(key):
+        return key.replace("~", "~0").replace("/", "~1")
+    return f"#{index}"
 
 
 def _is_table(value: object) -> bool:
@@ -138,9 +157,10 @@ def _walk(doc: object, where: Location, limits: Limits) -> Iterator[Segment | Ro
             items, named = [("", value)], False
         lines: list[str] = []
         children: list[tuple[str, object]] = []
-        for key, child in items:
+        for index, (key, child) in enumerate(items, start=1):
             if isinstance(child, dict | list):
-                children.append((f"{pointer}/{_pointer_token(str(key))}", child))
+                token = _pointer_token(str(key), index) if named else str(key)
+                children.append((f"{pointer}/{token}", child))
             elif isinstance(child, str) or (
                 isinstance(child, int | float) and not isinstance(child, bool)
             ):

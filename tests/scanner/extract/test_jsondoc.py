@@ -118,3 +118,11 @@ def test_flatten_deep_values_become_json() -> None:
     flat = jsondoc.flatten(value)
     (cell,) = flat.values()
     assert '"leaf": "v"' in cell
+
+
+def test_jsondoc_pointer_never_carries_key_data() -> None:
+    """Keys holding a TIN or a name are named by position; field names are kept."""
+    tin = "".join(str(d) for d in (4, 0, 1, 7, 2, 3, 9, 8, 6))  # built here, never a literal
+    doc = {"by_tin": {tin: {"note": "x"}}, "people": {"Maria Ortega": ["a"], "ok_key": ["b"]}}
+    cells = [i.where.cell for i in _items(json.dumps(doc).encode())]
+    assert cells == ["/by_tin/#1", "/people/#1", "/people/ok_key"]
