@@ -66,6 +66,10 @@ def render_text(report: dict[str, Any], report_path: str | None = None) -> str:
         f"({selftest['examples']} examples, {selftest['canaries']} canary layouts); "
         f"pack {scan['pack']['digest'][:19]}"
     )
+    chain = report.get("chain")
+    signed = f"signed: sequence {chain['sequence']}, key {chain['key_id'][:16]}" if chain else ""
     if report_path:
-        lines.append(f"report: {report_path}")
+        lines.append(f"report: {report_path}" + (f" ({signed})" if signed else ""))
+    elif signed:
+        lines.append(signed)
     return "\n".join(lines)

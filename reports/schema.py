@@ -31,6 +31,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, cast
 
+import fastjsonschema
 import jsonschema
 import jsonschema.validators
 
@@ -58,6 +59,7 @@ MAX_MESSAGE = 240
 #: How many errors `check_payload` puts in its message.
 MAX_RAISED = 5
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DIGITS = str.maketrans("0123456789", "**********")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RFC3339 = re.compile(
@@ -120,6 +122,42 @@ def _validator() -> jsonschema.Draft202012Validator:
     return strict(_schema(), format_checker=_format_checker())
 
 
+@cache
+def _fast() -> Callable[[Any], Any]:
+    """The schema compiled to Python by fastjsonschema (draft-07 keywords only: the
+    schema uses no 2020-12 keyword), about ten times faster than jsonschema."""
+    compiled = fastjsonschema.compile(
+        _schema(),
+        formats={"date-time": _is_date_time, "uuid": _is_uuid},
+    )
+    return cast(Callable[[Any], Any], compiled)
+
+
+def _is_uuid(instance: object) -> bool:
+    return not isinstance(instance, str) or _UUID.fullmatch(instance) is not None
+
+
+def _has_float(value: Any) -> bool:
+    """fastjsonschema counts 3.0 as an integer, jsonschema here does not."""
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_float(item) for item in value)
+    return False
+
+
+def _fast_accepts(payload: Any) -> bool:
+    """True only for a payload both validators accept; anything else is left to
+    jsonschema, which lists every error (tests check that the two agree)."""
+    try:
+        _fast()(payload)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return not _has_float(payload)
+
+
 def _quote(value: str) -> str:
     head = value[:MAX_QUOTED]
     shown = head.translate(_DIGITS)
@@ -178,6 +216,8 @@ def schema_errors(payload: Any) -> list[str]:
     checked here: that counts add up, that ``end`` follows ``start``, that the
     chain's ``previous`` is the digest of the report before this one.
     """
+    if _fast_accepts(payload):
+        return []
     found = [
         (_order(error.absolute_path), f"{_path(error.absolute_path)}: {_message(error)}")
         for error in _validator().iter_errors(payload)

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ftiscan.reports import schema as schema_module
 from ftiscan.reports.canonical import canonical_bytes, parse
 from ftiscan.reports.report import SCHEMA_VERSION, SEVERITIES, build_report
 from ftiscan.reports.schema import (
@@ -380,6 +381,7 @@ CASES: list[tuple[str, Mutation, list[str], str]] = [
         ["$.chain"],
         "'previous' is a required",
     ),
+    ("no-chain", lambda p: p.pop("chain"), ["$"], "'chain' is a required"),
 ]
 
 
@@ -524,8 +526,20 @@ def _reports(draw: st.DrawFn) -> Payload:
 @settings(deadline=None, max_examples=60)
 @given(_reports())
 def test_schema_accepts_any_built_report(payload: Payload) -> None:
-    """build_report with generated findings, coverage and chain always matches the schema."""
+    """build_report with generated findings, coverage and chain always matches the schema,
+    and the fast validator accepts it too (so verification takes the fast path)."""
     assert schema_errors(payload) == []
+    assert schema_module._fast_accepts(payload)
+
+
+def test_schema_fast_path_rejects_every_violation(report: Payload) -> None:
+    """The fast validator accepts the real report and rejects every mutation of the
+    table above, so it can never pass what jsonschema would refuse."""
+    assert schema_module._fast_accepts(report)
+    for _, mutate, _, _ in CASES:
+        changed = copy.deepcopy(report)
+        mutate(changed)
+        assert not schema_module._fast_accepts(changed)
 
 
 @given(st.text(max_size=10), st.sampled_from("0123456789"), st.text(max_size=10))
