@@ -13,7 +13,7 @@ from ftiscan.scanner.errors import (
     PackError,
     SelfTestError,
 )
-from ftiscan.scanner.model import Limits, Location, Rows, Segment
+from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
 
 __all__ = [
     "ExtractError",
@@ -27,4 +27,5 @@ __all__ = [
     "Rows",
     "Segment",
     "SelfTestError",
+    "Unread",
 ]

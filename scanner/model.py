@@ -59,6 +59,18 @@ class Rows:
 
 
 @dataclass(frozen=True, slots=True)
+class Unread:
+    """A part of a file that was not read (an encrypted archive member, a member past
+    a limit, an unsupported attachment), with its coverage reason (``encrypted``,
+    ``limit:members``, ``unsupported:<kind>``, ``corrupt`` ...). Containers yield it
+    beside the segments and rows of what they could read; ``where.member`` names the
+    part (nested members are joined with ``/``: ``mail.eml/attachments/a.zip/b.csv``)."""
+
+    where: Location
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """Hard limits for one file (ClamAV's MaxFileSize/MaxScanSize are the model)."""
 
@@ -70,6 +82,8 @@ class Limits:
     max_depth: int = 4
     block_chars: int = 256 * 1024
     batch_rows: int = 2000
+    max_members: int = 10_000  # members per archive or attachments per message
+    max_seconds: int = 300  # wall time per file, then limit:time
 
 
 @dataclass(slots=True)
