@@ -7,12 +7,279 @@ create a hit on their own.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any
 
-from ftiscan.scanner.packs import PackSet, Signature
+from ftiscan.scanner import _regex
+from ftiscan.scanner.packs import NINE_DIGIT_VALIDATORS, PackSet, Signature
+
+_parser: Any = _regex.parser
+_compiler: Any = _regex.compiler
+_ASCII = [chr(code) for code in range(128)]
 
 _MASK = str.maketrans("0123456789", "**********")
 _COMPACT = str.maketrans("", "", "- ")
+
+# --- digit runs: where a nine-digit TIN can be -----------------------------------------
+#
+# A *run* is a maximal stretch of digits, dashes and spaces. A validator of
+# `NINE_DIGIT_VALIDATORS` accepts only text made of nine digits plus dashes and spaces,
+# so every accepted match lies inside one run that holds at least nine digits. When a
+# pattern can consume nothing but digits, dashes and spaces (`run_local_width` checks
+# its source), every match it can make, accepted or not, lies inside one run, so
+# matches in one run never hide matches in another: running the pattern on each run
+# that holds nine digits (with the ``behind`` characters before it visible to
+# look-behinds and the ``ahead`` characters after it to look-aheads) yields exactly
+# the accepted matches of running it over the whole text. The runs, each with that
+# context, are joined by newlines (which no such pattern consumes) and searched in
+# one call per pattern. Most text has no such run at all, which one C-level translate
+# and find establishes.
+
+# A maximal run holding nine digits: the first character has no run character before
+# it (checked after consuming it, so that the search skips to run characters in C).
+_RUN = re.compile(
+    r"[\d -](?<![\d -].)(?:(?<=\d)[ -]*(?:\d[ -]*){8}|(?<!\d)[ -]*(?:\d[ -]*){9})[\d -]*"
+)
+_NINE = b"0" * 9
+_SHAPE = bytes(0x30 if 0x30 <= b <= 0x39 else 0x78 for b in range(256))  # digit -> "0"
+_QUANT = re.compile(r"\{(?:(\d+)(?:,(\d*))?|,(\d+))\}")
+_MEMBER_CHARS = frozenset("0123456789- ")
+
+
+class _NotLocal(Exception):
+    """A pattern or a match falls outside what `run_local_width` guarantees."""
+
+
+def digit_runs(text: str) -> list[tuple[int, int]]:
+    """Spans of the maximal runs of digits, dashes and spaces holding 9+ digits."""
+    if text.isascii() and _NINE not in text.encode("ascii").translate(_SHAPE, b"- "):
+        return []
+    return [match.span() for match in _RUN.finditer(text)]
+
+
+def _quantifier(src: str, i: int, bounded: bool) -> tuple[int, int]:
+    """Skip a quantifier at ``src[i]``: (next index, max repeat; -1 when unbounded)."""
+    most = 1
+    if i < len(src) and src[i] in "?*+":
+        most = 1 if src[i] == "?" else -1
+        i += 1
+    elif i < len(src) and src[i] == "{":
+        match = _QUANT.match(src, i)
+        if match is None:
+            raise _NotLocal  # a literal "{"
+        low, high, only_high = match.groups()
+        if only_high is not None:
+            most = int(only_high)
+        elif high is None:
+            most = int(low)
+        else:
+            most = int(high) if high else -1
+        i = match.end()
+    else:
+        return i, 1
+    if bounded and most < 0:
+        raise _NotLocal
+    if i < len(src) and src[i] in "?+":  # lazy or possessive
+        i += 1
+    return i, most
+
+
+def _member_class(src: str, i: int) -> int:
+    """Skip a character class at ``src[i] == "["`` holding only digits, "-" and " "."""
+    j = i + 1
+    if src[j] in "^]":
+        raise _NotLocal
+    while src[j] != "]":
+        if src[j] == "\\":
+            escape = src[j + 1]
+            j += 2
+            if escape == "d":
+                continue
+            if escape not in "- ":
+                raise _NotLocal
+            low = escape
+        elif src[j] == "[":
+            raise _NotLocal
+        else:
+            low = src[j]
+            j += 1
+        if src[j] == "-" and src[j + 1] != "]":
+            high = src[j + 1]
+            if not ("0" <= low <= high <= "9"):
+                raise _NotLocal
+            j += 2
+        elif low not in _MEMBER_CHARS:
+            raise _NotLocal
+    return j + 1
+
+
+def _skip_class(src: str, j: int) -> int:
+    """Skip any character class at ``src[j] == "["``."""
+    j += 1
+    if src[j] == "^":
+        j += 1
+    if src[j] == "]":
+        j += 1
+    while src[j] != "]":
+        j += 2 if src[j] == "\\" else 1
+    return j + 1
+
+
+def _lookaround(src: str, j: int) -> tuple[int, int]:
+    """Skip a look-around body of bounded width: (index after its ")", width).
+
+    Only characters, classes and escapes, with bounded quantifiers and alternatives:
+    no groups, anchors, word boundaries or back-references.
+    """
+    widest = width = 0
+    while True:
+        c = src[j]
+        if c == ")":
+            return j + 1, max(widest, width)
+        if c == "|":
+            widest, width, j = max(widest, width), 0, j + 1
+            continue
+        if c == "\\":
+            if src[j + 1] in "bBAZ123456789":
+                raise _NotLocal
+            j += 2
+        elif c == "[":
+            j = _skip_class(src, j)
+        elif c in "()^$?*+{}":
+            raise _NotLocal
+        else:
+            j += 1
+        j, most = _quantifier(src, j, bounded=True)
+        width += most
+
+
+def _local(src: str, i: int, depth: int, reach: list[int]) -> int:
+    """Check a (sub)pattern from ``src[i]``; return the index of its end.
+
+    ``reach`` collects the widest look-behind and look-ahead seen: [behind, ahead].
+    """
+    while i < len(src):
+        c = src[i]
+        if c == ")":
+            if not depth:
+                raise _NotLocal
+            return i
+        if c == "|":
+            i += 1
+            continue
+        if src.startswith(("(?<!", "(?<="), i):
+            i, width = _lookaround(src, i + 4)
+            reach[0] = max(reach[0], width)
+            continue
+        if src.startswith(("(?!", "(?="), i):
+            i, width = _lookaround(src, i + 3)
+            reach[1] = max(reach[1], width)
+            continue
+        if c == "(":
+            if src.startswith("(?", i) and not src.startswith("(?:", i):
+                raise _NotLocal  # flags, named groups, comments, atomic groups
+            start = i + 3 if src.startswith("(?:", i) else i + 1
+            i = _local(src, start, depth + 1, reach) + 1
+        elif c == "\\":
+            escape = src[i + 1 : i + 2]
+            if escape == "d" or escape in ("-", " "):
+                i += 2
+            elif escape in "123456789" and not src[i + 2 : i + 3].isdigit():
+                i += 2  # a back-reference to a group of run characters
+            else:
+                raise _NotLocal
+        elif c == "[":
+            i = _member_class(src, i)
+        elif c in _MEMBER_CHARS:
+            i += 1
+        else:
+            raise _NotLocal
+        i, _ = _quantifier(src, i, bounded=False)
+    if depth:
+        raise _NotLocal
+    return i
+
+
+def run_reach(pattern: re.Pattern[str]) -> tuple[int, int] | None:
+    """(look-behind, look-ahead) widths of ``pattern`` when its matches stay in runs.
+
+    None unless everything the pattern consumes is a digit (``\\d``, ``[0-9]``), a
+    dash or a space, its look-arounds have a bounded width, and it has no anchors,
+    word boundaries, or flags other than the default ones. The check is
+    conservative: None only costs speed.
+
+    >>> run_reach(re.compile(r"(?<![\\d-])\\d{3}-\\d{2}-\\d{4}(?![\\d-])"))
+    (1, 1)
+    >>> run_reach(re.compile(r"\\b\\d{9}\\b")) is None
+    True
+    """
+    if pattern.flags & ~(re.UNICODE | re.ASCII):
+        return None
+    reach = [0, 0]
+    try:
+        _local(pattern.pattern, 0, 0, reach)
+    except (_NotLocal, IndexError):
+        return None
+    if max(reach) > _MAX_REACH:
+        return None
+    return reach[0], reach[1]
+
+
+Span = tuple[int, int, str]
+"""(start, end, text) of the matched group."""
+
+
+_MAX_REACH = 9  # runs are 9+ characters apart: only the first and last piece are clipped
+
+
+@dataclass(slots=True)
+class _Joined:
+    """The runs of one text, each with its context, joined by newlines."""
+
+    text: str
+    runs: list[tuple[int, int]]
+    starts: list[int]  # per run: where it starts in ``text`` of the joined form
+    bases: list[int]  # per run: offset in the joined text minus offset in the original
+
+
+def _join_runs(text: str, runs: list[tuple[int, int]], reach: tuple[int, int]) -> _Joined:
+    behind, ahead = reach
+    los = [start - behind for start, _ in runs]
+    his = [end + ahead for _, end in runs]
+    los[0] = max(0, los[0])
+    his[-1] = min(len(text), his[-1])
+    pieces = [text[lo:hi] for lo, hi in zip(los, his, strict=True)]
+    offsets = [0, *accumulate(len(piece) + 1 for piece in pieces)]
+    bases = [offset - lo for offset, lo in zip(offsets, los, strict=False)]
+    starts = [start + base for (start, _), base in zip(runs, bases, strict=True)]
+    return _Joined("\n".join(pieces), runs, starts, bases)
+
+
+def _in_runs(pattern: re.Pattern[str], group: int, joined: _Joined) -> list[Span]:
+    """The matches of ``pattern`` that start inside the runs (see the section comment)."""
+    out = []
+    starts, bases, runs = joined.starts, joined.bases, joined.runs
+    for match in pattern.finditer(joined.text):
+        at = match.start()
+        if match.end() == at:
+            raise _NotLocal  # empty matches interact with the search position
+        index = bisect_right(starts, at) - 1
+        if index < 0:
+            continue  # in the look-behind context before the first run
+        base = bases[index]
+        if at - base >= runs[index][1]:
+            continue  # in the look-ahead context after a run
+        begin, finish = match.span(group)
+        out.append((begin - base, finish - base, match.group(group)))
+    return out
+
+
+def _everywhere(pattern: re.Pattern[str], group: int, text: str) -> list[Span]:
+    return [(*match.span(group), match.group(group)) for match in pattern.finditer(text)]
 
 
 def mask(text: str) -> str:
@@ -33,6 +300,104 @@ class Hit:
     bare: bool
 
 
+# --- literal prefixes: where a marking or field pattern can start ---------------------
+#
+# Provenance patterns are long alternations (often case-insensitive) that the regex
+# engine tries at every position of a block. Each pattern is parsed once into the
+# set of (lower-case) strings of up to `_PREFIX` characters that every match starts
+# with; on ASCII text (where ``str.lower`` keeps offsets) `str.find` lists the few
+# places where they occur, and ``pattern.match`` is tried only there, in order, as
+# ``finditer`` would (look-behinds still see the text before each place). Anything
+# the parser does not know makes the pattern run over the whole text, as before.
+
+_PREFIX = 3
+_MAX_PREFIXES = 256
+
+
+def _ascii_chars(state: Any, item: Any, flags: int) -> set[str]:
+    """The ASCII characters (lower-cased) that the one-character ``item`` matches."""
+    single = _compiler.compile(_parser.SubPattern(state, [item]), flags)
+    return {ch.lower() for ch in _ASCII if single.fullmatch(ch)}
+
+
+def _prefixes(state: Any, items: Iterable[Any], flags: int) -> tuple[set[str], bool]:
+    """(prefixes every match of ``items`` starts with, whether they are whole matches)."""
+    const = _parser  # opcodes live in the parser's namespace
+    result = {""}
+    for op, av in items:
+        if op in (const.AT, const.ASSERT, const.ASSERT_NOT):
+            continue  # zero width
+        if op in (const.LITERAL, const.IN):
+            step, whole = _ascii_chars(state, (op, av), flags), True
+        elif op is const.SUBPATTERN:
+            _, add, remove, sub = av
+            step, whole = _prefixes(state, sub, (flags | add) & ~remove)
+        elif op is const.BRANCH:
+            step, whole = set(), True
+            for alternative in av[1]:
+                more, complete = _prefixes(state, alternative, flags)
+                step |= more
+                whole = whole and complete
+        elif op in (const.MAX_REPEAT, const.MIN_REPEAT, const.POSSESSIVE_REPEAT) and av[0]:
+            step, whole = _prefixes(state, av[2], flags)
+            whole = whole and av[0] == av[1] == 1
+        else:
+            return result, False  # anything else ends what is known
+        if not step:
+            return set(), True  # no ASCII text can match here
+        result = {(head + tail)[:_PREFIX] for head in result for tail in step}
+        if len(result) > _MAX_PREFIXES:
+            raise _NotLocal
+        if not whole or min(map(len, result)) >= _PREFIX:
+            return result, False
+    return result, True
+
+
+def literal_prefixes(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Lower-case strings one of which starts every match of ``pattern`` on ASCII text.
+
+    None when no useful set is known (a match could start anywhere).
+
+    >>> sorted(literal_prefixes(re.compile(r"(?i)\\bDLN\\b|document")))
+    ['dln', 'doc']
+    >>> literal_prefixes(re.compile(r"\\s*x")) is None
+    True
+    """
+    try:
+        parsed = _parser.parse(pattern.pattern, pattern.flags)
+        found, _ = _prefixes(parsed.state, parsed, parsed.state.flags)
+    except (_NotLocal, AttributeError, TypeError, ValueError, re.error):
+        return None  # a parser this code does not know: run the pattern everywhere
+    if "" in found:
+        return None
+    return frozenset(found)
+
+
+def _at_prefixes(
+    pattern: re.Pattern[str], text: str, lowered: str, prefixes: frozenset[str]
+) -> list[re.Match[str]]:
+    """``pattern.finditer(text)`` for ASCII ``text``, tried only where a prefix is."""
+    places: set[int] = set()
+    for prefix in prefixes:
+        at = lowered.find(prefix)
+        while at >= 0:
+            places.add(at)
+            at = lowered.find(prefix, at + 1)
+    out = []
+    pos = 0
+    for at in sorted(places):
+        if at < pos:
+            continue
+        match = pattern.match(text, at)
+        if match is None:
+            continue
+        if match.end() == at:
+            raise _NotLocal  # empty matches interact with the search position
+        out.append(match)
+        pos = match.end()
+    return out
+
+
 class Detector:
     """Compiled view of a pack set, ready to run over many texts."""
 
@@ -40,14 +405,30 @@ class Detector:
         self.packs = packs
         self.threshold = packs.threshold
         self.tin_sigs = packs.of_kind("tin")
+        self._tin_plan = tuple((sig, self._run_reach(sig)) for sig in self.tin_sigs)
         self.provenance_sigs = packs.of_kind("marking") + packs.of_kind("irs-field")
         self.headers = packs.of_kind("header")
         identifier_words = [w for s in self.headers if s.entity == "identifier" for w in s.words]
         self.identifier_words = tuple(sorted(set(identifier_words), key=len, reverse=True))
         keywords = {kw for sig in self.provenance_sigs for kw in sig.keywords}
+        self._provenance_plan = tuple(
+            (sig, literal_prefixes(sig.pattern) if sig.pattern is not None else None)
+            for sig in self.provenance_sigs
+        )
         self._provenance_keywords = tuple(sorted(keywords))
 
     # -- TINs ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _run_reach(sig: Signature) -> tuple[int, int] | None:
+        """Look-around widths for matching ``sig`` run by run, or None (whole text)."""
+        if sig.pattern is None or sig.validator_name not in NINE_DIGIT_VALIDATORS:
+            return None
+        return run_reach(sig.pattern)
+
+    def run_local(self) -> tuple[str, ...]:
+        """Ids of the TIN signatures matched run by run (the fast path)."""
+        return tuple(sig.id for sig, reach in self._tin_plan if reach is not None)
 
     def tins(self, text: str, only: Signature | None = None) -> list[Hit]:
         """Every TIN-shaped match that its validator accepts, with its context score.
@@ -58,13 +439,29 @@ class Detector:
         """
         best: dict[int, Hit] = {}
         lowered: str | None = None
-        for sig in (only,) if only is not None else self.tin_sigs:
+        runs: list[tuple[int, int]] | None = None
+        joined: dict[tuple[int, int], _Joined] = {}
+        plan = self._tin_plan if only is None else ((only, self._run_reach(only)),)
+        for sig, reach in plan:
             pattern, check = sig.pattern, sig.validator
             assert pattern is not None
             assert check is not None
-            for match in pattern.finditer(text):
-                start, end = match.span(sig.group)
-                raw = match.group(sig.group)
+            spans: list[Span] | None = None
+            if reach is not None:
+                if runs is None:
+                    runs = digit_runs(text)
+                if not runs:
+                    spans = []
+                else:
+                    if reach not in joined:
+                        joined[reach] = _join_runs(text, runs, reach)
+                    try:
+                        spans = _in_runs(pattern, sig.group, joined[reach])
+                    except _NotLocal:
+                        spans = None
+            if spans is None:
+                spans = _everywhere(pattern, sig.group, text)
+            for start, end, raw in spans:
                 if not check(raw):
                     continue
                 score = sig.score
@@ -94,11 +491,20 @@ class Detector:
         if not any(kw in lowered for kw in self._provenance_keywords):
             return []
         hits: list[Hit] = []
-        for sig in self.provenance_sigs:
+        ascii_text = text.isascii()
+        for sig, prefixes in self._provenance_plan:
             if not any(kw in lowered for kw in sig.keywords):
                 continue
             assert sig.pattern is not None  # guaranteed by the schema
-            for match in sig.pattern.finditer(text):
+            matches: Iterable[re.Match[str]] | None = None
+            if ascii_text and prefixes is not None:
+                try:
+                    matches = _at_prefixes(sig.pattern, text, lowered, prefixes)
+                except _NotLocal:
+                    matches = None
+            if matches is None:
+                matches = sig.pattern.finditer(text)
+            for match in matches:
                 raw = match.group(sig.group)
                 if sig.validator is not None and not sig.validator(raw):
                     continue

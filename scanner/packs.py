@@ -49,6 +49,10 @@ def _digits9(check: Callable[[str], bool]) -> Validator:
     return validate
 
 
+NINE_DIGIT_VALIDATORS = frozenset({"ssn", "itin", "ein"})
+"""Validators that accept only nine digits plus dashes and spaces (`_digits9`); the
+detector relies on it to look for their matches only where nine digits are."""
+
 VALIDATORS: dict[str, Validator] = {
     "ssn": _digits9(ssn.is_valid_digits),
     "itin": _digits9(itin.is_valid_digits),

@@ -115,7 +115,11 @@ class FileScan:
             self._add_tin(hit, has_name, has_home, where(hit.start))
         if self.provenance:
             self._prose_name_address(text, where, tin_starts)
-        elif address.street_re().search(text):
+        else:
+            # Whether this block holds a street is not looked up here (a street regex
+            # over every block costs more than the rare second pass it could save): a
+            # rescan with provenance finds the same TINs and, in blocks without a
+            # street, no name + address records, so the result is the same.
             self.unanalysed = True
 
     def _prose_name_address(self, text: str, where: Any, tin_starts: list[int]) -> None:
@@ -175,11 +179,14 @@ class FileScan:
         analysed = set()
         for index, hits in by_row.items():
             row = batch.rows[index]
-            has_name, has_home, business = self._row_evidence(row, roles)
+            evidence: tuple[bool, bool, bool] | None = None  # looked at only when needed
             for col, hit in hits:
                 role = roles.get(col)
                 if role == "identifier":
                     continue
+                if evidence is None:
+                    evidence = self._row_evidence(row, roles)
+                has_name, has_home, business = evidence
                 if hit.bare and role != "tin" and (col in self._id_columns or business):
                     continue
                 confirmed = hit.score >= self.det.threshold or role == "tin"

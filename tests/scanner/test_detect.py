@@ -1,0 +1,90 @@
+"""The detector's fast paths give exactly the matches of the plain regex passes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ftiscan.scanner.detect import Detector, Hit, digit_runs, literal_prefixes, run_reach
+from ftiscan.scanner.packs import load_packs
+
+_RUNS = re.compile(r"[\d -][\d -]{8,}")
+
+
+def _plain(detector: Detector) -> Detector:
+    """The same detector with every fast path switched off."""
+    slow = Detector(detector.packs)
+    slow._tin_plan = tuple((sig, None) for sig in slow.tin_sigs)
+    slow._provenance_plan = tuple((sig, None) for sig, _ in slow._provenance_plan)
+    return slow
+
+
+@pytest.fixture(scope="module")
+def detectors() -> tuple[Detector, Detector]:
+    fast = Detector(load_packs())
+    return fast, _plain(fast)
+
+
+def _key(hits: list[Hit]) -> list[tuple[object, ...]]:
+    return [(h.sig.id, h.start, h.end, h.value, h.score, h.masked, h.bare) for h in hits]
+
+
+def test_detector_builtin_signatures_take_the_fast_paths(
+    detectors: tuple[Detector, Detector],
+) -> None:
+    """Every built-in TIN signature is matched run by run; every marking has prefixes."""
+    fast, _ = detectors
+    assert set(fast.run_local()) == {sig.id for sig in fast.tin_sigs}
+    assert all(prefixes for _, prefixes in fast._provenance_plan)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"\d{3}.\d{2}", r"[ -9]{9}", r"(?i)\d{9}", r"(\d)(?=(x))", r"\d{9}(?!\d*)", r"\d{9}\b",
+     r"(?P<a>\d{9})", r"[^x]{9}", r"(?<=\d{10})\d{9}", r"\d{9}(?=\s*x)"],
+)  # fmt: skip
+def test_run_reach_rejects_patterns_that_leave_runs(pattern: str) -> None:
+    """Patterns that consume or look at more than a run's surroundings run everywhere."""
+    assert run_reach(re.compile(pattern)) is None
+
+
+def test_literal_prefixes_unknown_start_is_none() -> None:
+    """A pattern that can start anywhere has no prefix set."""
+    assert literal_prefixes(re.compile(r"\s*6103")) is None
+    assert literal_prefixes(re.compile(r"(?i)§+6103")) == frozenset()
+
+
+_TIN_TEXT = st.text(alphabet="0123456789" * 4 + "-  .x\n٣", max_size=300)
+_WORDS = st.sampled_from(
+    ["FEDERAL TAX INFORMATION", "contains Federal Tax Information", "FTI", "fti", "IRC",
+     "26 U.S.C.", "§", "6103", "section", "sec.", "do not disclose", "return information",
+     "DLN", "document locator no.", "MFT", "30", "tax period", "202312", "name ctrl", "SMIT",
+     " ", "\n", ":", "-", "x", "1", "ſ", "İ"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TIN_TEXT, st.booleans())
+def test_detector_tins_fast_equals_plain(text: str, context: bool) -> None:
+    """Run-by-run TIN matching finds what the whole-text passes find."""
+    text = ("SSN " + text) if context else text
+    assert _key(_DETECTOR.tins(text)) == _key(_PLAIN.tins(text))
+    found = [m.span() for m in _RUNS.finditer(text)]
+    digits = [s for s in found if sum(ch.isdigit() for ch in text[s[0] : s[1]]) >= 9]
+    assert digit_runs(text) == digits
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_WORDS, max_size=14), st.sampled_from(["", "lower", "upper"]))
+def test_detector_provenance_fast_equals_plain(words: list[str], case: str) -> None:
+    """Prefix-anchored marking matching finds what the whole-text passes find."""
+    text = "".join(words)
+    text = text.lower() if case == "lower" else text.upper() if case == "upper" else text
+    assert _key(_DETECTOR.provenance(text)) == _key(_PLAIN.provenance(text))
+
+
+_DETECTOR = Detector(load_packs())
+_PLAIN = _plain(_DETECTOR)
