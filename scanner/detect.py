@@ -44,6 +44,7 @@ _COMPACT = str.maketrans("", "", "- ")
 _RUN = re.compile(
     r"[\d -](?<![\d -].)(?:(?<=\d)[ -]*(?:\d[ -]*){8}|(?<!\d)[ -]*(?:\d[ -]*){9})[\d -]*"
 )
+_ASCII_RUN = re.compile(rb"[0-9 -][0-9 -]{8,}")  # maximal runs of 9+ characters
 _NINE = b"0" * 9
 _SHAPE = bytes(0x30 if 0x30 <= b <= 0x39 else 0x78 for b in range(256))  # digit -> "0"
 _QUANT = re.compile(r"\{(?:(\d+)(?:,(\d*))?|,(\d+))\}")
@@ -56,8 +57,13 @@ class _NotLocal(Exception):
 
 def digit_runs(text: str) -> list[tuple[int, int]]:
     """Spans of the maximal runs of digits, dashes and spaces holding 9+ digits."""
-    if text.isascii() and _NINE not in text.encode("ascii").translate(_SHAPE, b"- "):
-        return []
+    if text.isascii():  # byte offsets are character offsets; bytes regexes run faster
+        data = text.encode("ascii")
+        if _NINE not in data.translate(_SHAPE, b"- "):
+            return []
+        return [
+            m.span() for m in _ASCII_RUN.finditer(data) if len(m[0].translate(None, b"- ")) >= 9
+        ]
     return [match.span() for match in _RUN.finditer(text)]
 
 
