@@ -50,6 +50,7 @@ def payload(n_findings: int, per_finding: int = 10) -> dict[str, Any]:
         "partial": {},
         "kinds": {"csv": n_findings},
         "not_read": [],
+        "members_unread": {},
         "not_read_unlisted": 0,
     }
     now = time.time()

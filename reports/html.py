@@ -298,7 +298,7 @@ def _findings_section(findings: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def _count_table(title: str, head: str, counts: Mapping[str, Any]) -> str:
+def _count_table(title: str, head: str, counts: Mapping[str, Any], unit: str = "Files") -> str:
     if not counts:
         return ""
     rows = "".join(
@@ -307,9 +307,16 @@ def _count_table(title: str, head: str, counts: Mapping[str, Any]) -> str:
     )
     return (
         f'<div><h3>{_text(title)}</h3><table class="narrow reasons"><thead><tr>'
-        f'<th>{_text(head)}</th><th class="num">Files</th></tr></thead><tbody>{rows}</tbody>'
+        f'<th>{_text(head)}</th><th class="num">{_text(unit)}</th></tr></thead>'
+        f"<tbody>{rows}</tbody>"
         "</table></div>\n"
     )
+
+
+def _outcome(entry: Mapping[str, Any]) -> str:
+    if entry.get("member"):
+        return "part not read"
+    return "read in part" if entry.get("partial") else "not read"
 
 
 def _not_read(coverage: Mapping[str, Any]) -> str:
@@ -317,9 +324,10 @@ def _not_read(coverage: Mapping[str, Any]) -> str:
     if not entries:
         return ""
     rows = "".join(
-        f'<tr class="unread"><td class="path mono">{_path(e.get("path", ""))}</td>'
-        f'<td class="mono">{_text(e.get("reason", ""))}</td>'
-        f"<td>{'read in part' if e.get('partial') else 'not read'}</td></tr>\n"
+        f'<tr class="unread"><td class="path mono">{_path(e.get("path", ""))}'
+        + (f' <span class="member">[{_path(e["member"])}]</span>' if e.get("member") else "")
+        + f'</td><td class="mono">{_text(e.get("reason", ""))}</td>'
+        f"<td>{_outcome(e)}</td></tr>\n"
         for e in entries[:MAX_NOT_READ_ROWS]
     )
     more = len(entries[MAX_NOT_READ_ROWS:]) + int(coverage.get("not_read_unlisted") or 0)
@@ -347,6 +355,12 @@ def _coverage_section(coverage: Mapping[str, Any]) -> str:
         f'<section id="coverage"><h2>Coverage</h2>{_dl(pairs)}\n<div class="tables">'
         + _count_table("Not read, by reason", "Reason", coverage.get("skipped") or {})
         + _count_table("Read in part, by reason", "Reason", coverage.get("partial") or {})
+        + _count_table(
+            "Parts not read (members, attachments, pages)",
+            "Reason",
+            coverage.get("members_unread") or {},
+            "Parts",
+        )
         + _count_table("Files scanned, by type", "Type", coverage.get("kinds") or {})
         + "</div>\n"
         + _not_read(coverage)

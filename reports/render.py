@@ -60,6 +60,8 @@ def render_text(report: dict[str, Any], report_path: str | None = None) -> str:
         lines.append(f"  not read  {count:>7}  {reason}")
     for reason, count in coverage["partial"].items():
         lines.append(f"  in part   {count:>7}  {reason}")
+    for reason, count in coverage.get("members_unread", {}).items():
+        lines.append(f"  parts     {count:>7}  {reason} (members, attachments or pages not read)")
     selftest = scan["selftest"]
     lines.append(
         f"self-test: {'passed' if selftest['passed'] else 'FAILED'} "

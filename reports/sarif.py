@@ -178,11 +178,16 @@ def _notification(entry: Mapping[str, Any]) -> dict[str, Any]:
     partial = bool(entry.get("partial"))
     reason = str(entry.get("reason", ""))
     uri = _file_uri(str(entry.get("path", "")))
+    member = entry.get("member")
+    what = f"part {member} not read" if member else "read in part" if partial else "not read"
+    properties: dict[str, Any] = {"reason": reason, "partial": partial}
+    if member:
+        properties["member"] = member
     return {
         "level": "note" if partial else "warning",
-        "message": {"text": f"{'read in part' if partial else 'not read'}: {reason}"},
+        "message": {"text": f"{what}: {reason}"},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
-        "properties": {"reason": reason, "partial": partial},
+        "properties": properties,
     }
 
 

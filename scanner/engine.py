@@ -26,7 +26,7 @@ from typing import IO, Any
 from ftiscan.scanner import extract as extractors
 from ftiscan.scanner.detect import Detector
 from ftiscan.scanner.errors import ExtractError
-from ftiscan.scanner.model import FileOutcome, Limits, Location
+from ftiscan.scanner.model import FileOutcome, Limits, Location, Rows, Segment, Unread
 from ftiscan.scanner.packs import PackSet, pack_set_from_sources
 from ftiscan.scanner.records import FileScan
 from ftiscan.scanner.walk import FileEntry, Skipped, WalkOptions, open_readonly, walk
@@ -49,36 +49,69 @@ class ScanOptions:
 
 @dataclass
 class Coverage:
+    """What was seen and what was not read, by reason (counts and a bounded list).
+
+    ``skipped``: files not read at all; ``partial``: files whose reading stopped early
+    (by the reason it stopped); ``members_unread``: parts of files (archive members,
+    attachments, pages) not read, by reason. ``files_partial`` counts the files with
+    either of the latter two.
+    """
+
     files_seen: int = 0
     files_scanned: int = 0
     bytes_seen: int = 0
     bytes_scanned: int = 0
+    files_partial: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     partial: Counter[str] = field(default_factory=Counter)
+    members_unread: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
-    listed: list[dict[str, str]] = field(default_factory=list)
+    listed: list[dict[str, Any]] = field(default_factory=list)
     unlisted: int = 0
 
-    def note(self, path: Path, reason: str, partial: bool) -> None:
-        (self.partial if partial else self.skipped)[reason] += 1
+    def _list(self, entry: dict[str, Any]) -> None:
         if len(self.listed) < MAX_LISTED_SKIPS:
-            entry = {"path": str(path), "reason": reason}
-            if partial:
-                entry["partial"] = "true"
             self.listed.append(entry)
         else:
             self.unlisted += 1
+
+    def note(self, path: Path, reason: str, partial: bool) -> None:
+        (self.partial if partial else self.skipped)[reason] += 1
+        entry: dict[str, Any] = {"path": str(path), "reason": reason}
+        if partial:
+            entry["partial"] = True
+        self._list(entry)
+
+    def note_member(self, path: Path, member: str, reason: str) -> None:
+        self.members_unread[reason] += 1
+        entry: dict[str, Any] = {"path": str(path), "reason": reason, "partial": True}
+        if member:
+            entry["member"] = member
+        self._list(entry)
+
+    def add(self, outcome: FileOutcome) -> None:
+        """Count one scanned file (not skipped): its kind, stop reason and unread parts."""
+        self.files_scanned += 1
+        self.bytes_scanned += outcome.size
+        self.kinds[outcome.kind] += 1
+        if outcome.partial is not None:
+            self.note(outcome.path, outcome.partial, partial=True)
+        for member, reason in outcome.unread:
+            self.note_member(outcome.path, member, reason)
+        if outcome.partial is not None or outcome.unread:
+            self.files_partial += 1
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "files_seen": self.files_seen,
             "files_scanned": self.files_scanned,
             "files_skipped": sum(self.skipped.values()),
-            "files_partial": sum(self.partial.values()),
+            "files_partial": self.files_partial,
             "bytes_seen": self.bytes_seen,
             "bytes_scanned": self.bytes_scanned,
             "skipped": dict(sorted(self.skipped.items())),
             "partial": dict(sorted(self.partial.items())),
+            "members_unread": dict(sorted(self.members_unread.items())),
             "kinds": dict(sorted(self.kinds.items())),
             "not_read": self.listed,
             "not_read_unlisted": self.unlisted,
@@ -110,28 +143,85 @@ class Context:
         return False
 
 
-def scan_stream(
+class Parts:
+    """Routes the items of one file to a `FileScan` per part: the file itself and each
+    member of a container (``where.member``), so that records are counted and reported
+    per member; `Unread` parts are kept with their reasons."""
+
+    def __init__(self, ctx: Context, assume_provenance: bool) -> None:
+        self._ctx, self._assume = ctx, assume_provenance
+        self._scans: dict[str | None, FileScan] = {}
+        self.unread: list[tuple[str, str]] = []
+
+    def feed(self, item: Segment | Rows | Unread) -> None:
+        if isinstance(item, Unread):
+            self.unread.append((item.where.member or "", item.reason))
+            return
+        member = item.where.member
+        scan = self._scans.get(member)
+        if scan is None:
+            scan = FileScan(self._ctx.detector, self._ctx.options.key, self._assume)
+            self._scans[member] = scan
+        scan.feed(item)
+
+    @property
+    def needs_second_pass(self) -> bool:
+        return any(scan.needs_second_pass for scan in self._scans.values())
+
+    def findings(self, path: Path) -> list[dict[str, Any]]:
+        approved = self._ctx.is_approved(path)
+        out: list[dict[str, Any]] = []
+        for member in sorted(self._scans, key=lambda m: m or ""):
+            out.extend(self._scans[member].findings(str(path), member, approved))
+        return out
+
+
+@dataclass
+class StreamResult:
+    """What scanning one stream gave: kind, findings, the reason it stopped early
+    (None: read to the end), the parts not read, and whether a second pass is due
+    (provenance seen after name + address rows went by unanalysed)."""
+
+    kind: str
+    findings: list[dict[str, Any]]
+    reason: str | None
+    unread: list[tuple[str, str]]
+    again: bool
+
+
+def scan_parts(
     ctx: Context, fh: IO[bytes], path: Path, *, assume_provenance: bool = False
-) -> tuple[str, list[dict[str, Any]], str | None, bool]:
-    """Scan one open stream: (kind, findings, reason it stopped early, second pass?)."""
-    where = Location(path)
-    scan = FileScan(ctx.detector, ctx.options.key, assume_provenance=assume_provenance)
+) -> StreamResult:
+    """Scan one open stream, every part of it; never raises for its content."""
+    parts = Parts(ctx, assume_provenance)
+    limits = ctx.options.limits
+    deadline = time.monotonic() + limits.max_seconds
     reason = None
     kind = "unknown"
     try:
-        kind, segments = extractors.extract(fh, where, ctx.options.limits)
-        for item in segments:
-            scan.feed(item)
+        kind, items = extractors.extract(fh, Location(path), limits)
+        for item in items:
+            parts.feed(item)
+            if time.monotonic() > deadline:
+                reason = "limit:time"
+                break
     except ExtractError as exc:
         reason = exc.reason
     except (OSError, EOFError) as exc:
         reason = "unreadable" if not isinstance(exc, EOFError) else "corrupt"
-    except (ValueError, RecursionError, MemoryError, LookupError) as exc:
+    except (ValueError, RecursionError, MemoryError, LookupError, TypeError, KeyError) as exc:
         # Hostile or broken input must not stop the scan; the type names the failure
         # and the message (which might quote content) is dropped on purpose.
         reason = f"error:{type(exc).__name__}"
-    approved = ctx.is_approved(path)
-    return kind, scan.findings(str(path), None, approved), reason, scan.needs_second_pass
+    return StreamResult(kind, parts.findings(path), reason, parts.unread, parts.needs_second_pass)
+
+
+def scan_stream(
+    ctx: Context, fh: IO[bytes], path: Path, *, assume_provenance: bool = False
+) -> tuple[str, list[dict[str, Any]], str | None, bool]:
+    """Scan one open stream: (kind, findings, reason it stopped early, second pass?)."""
+    result = scan_parts(ctx, fh, path, assume_provenance=assume_provenance)
+    return result.kind, result.findings, result.reason, result.again
 
 
 def scan_entry(ctx: Context, entry: FileEntry) -> FileOutcome:
@@ -139,10 +229,10 @@ def scan_entry(ctx: Context, entry: FileEntry) -> FileOutcome:
     outcome = FileOutcome(path=entry.path, size=entry.size, kind="unknown")
     try:
         with open_readonly(entry) as fh:
-            kind, findings, reason, again = scan_stream(ctx, fh, entry.path)
-        if again:
+            result = scan_parts(ctx, fh, entry.path)
+        if result.again:
             with open_readonly(entry) as fh:
-                kind, findings, reason, _ = scan_stream(ctx, fh, entry.path, assume_provenance=True)
+                result = scan_parts(ctx, fh, entry.path, assume_provenance=True)
     except ExtractError as exc:
         outcome.skipped = exc.reason
         return outcome
@@ -155,11 +245,13 @@ def scan_entry(ctx: Context, entry: FileEntry) -> FileOutcome:
     except OSError:
         outcome.skipped = "unreadable"
         return outcome
-    outcome.kind = kind
-    outcome.findings = findings
-    if reason is not None and reason.startswith("unsupported"):
-        outcome.skipped = f"unsupported:{kind}"
-        outcome.findings = []
+    outcome.kind = result.kind
+    outcome.findings = result.findings
+    outcome.unread = result.unread
+    reason = result.reason
+    if reason is not None and reason.startswith("unsupported") and not result.findings:
+        outcome.skipped = f"unsupported:{result.kind}"
+        outcome.unread = []
     elif reason is not None:
         outcome.partial = reason
     return outcome
@@ -265,11 +357,7 @@ def run_scan(
             if result.skipped is not None:
                 coverage.note(result.path, result.skipped, partial=False)
             else:
-                coverage.files_scanned += 1
-                coverage.bytes_scanned += result.size
-                coverage.kinds[result.kind] += 1
-                if result.partial is not None:
-                    coverage.note(result.path, result.partial, partial=True)
+                coverage.add(result)
             findings.extend(result.findings)
         if progress is not None:
             progress(result, None)

@@ -96,3 +96,4 @@ class FileOutcome:
     findings: list[dict[str, object]] = field(default_factory=list)
     skipped: str | None = None
     partial: str | None = None
+    unread: list[tuple[str, str]] = field(default_factory=list)  # (member, reason)

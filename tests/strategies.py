@@ -196,6 +196,10 @@ def report_coverages(draw: st.DrawFn) -> dict[str, object]:
     for _ in range(draw(st.integers(0, 6))):
         reason = draw(st.sampled_from(COVERAGE_REASONS))
         coverage.note(Path(draw(report_text())), reason, partial=draw(st.booleans()))
+    for _ in range(draw(st.integers(0, 3))):
+        reason = draw(st.sampled_from(COVERAGE_REASONS))
+        member = draw(st.sampled_from(["", "a.zip/b.csv", "attachments/x.xlsx"]))
+        coverage.note_member(Path(draw(report_text())), member, reason)
     for kind in draw(st.lists(st.sampled_from(FILE_KINDS), max_size=8)):
         coverage.kinds[kind] += 1
     coverage.unlisted = draw(st.integers(0, 10**6))

@@ -165,7 +165,7 @@ def test_html_lists_locations_and_masked_shapes() -> None:
 def test_html_coverage_lists_reasons_and_caps_not_read() -> None:
     """Reasons are counted, and the not-read list stops at the cap with an exact remainder."""
     unread = [{"path": f"/srv/scan/locked/{n}.db", "reason": "permission"} for n in range(1003)]
-    unread.append({"path": "/srv/scan/big.zip", "reason": "limit:members", "partial": "true"})
+    unread.append({"path": "/srv/scan/big.zip", "reason": "limit:members", "partial": True})
     page_html = render_html(make_report([], coverage(unread, unlisted=5)))
     page = Page(page_html)
     reasons = re.findall(r'<tr><td class="mono">([^<]+)</td><td class="num">(\d+)</td>', page_html)

@@ -155,7 +155,7 @@ def mixed_report() -> dict[str, Any]:
     findings[6]["fingerprints"] = []
     unread = [
         {"path": "/srv/scan/locked.db", "reason": "permission"},
-        {"path": "/srv/scan/big.zip", "reason": "limit:members", "partial": "true"},
+        {"path": "/srv/scan/big.zip", "reason": "limit:members", "partial": True},
     ]
     chain = {"key_id": "ab12" * 16, "sequence": 7, "previous": "sha256:" + "cd" * 32}
     return make_report(findings, coverage(unread, unlisted=3), chain)

@@ -362,8 +362,8 @@ CASES: list[tuple[str, Mutation, list[str], str]] = [
     ("local-time", _set("scan.end", "2026-02-03T10:00:00+01:00"), ["$.scan.end"], "match"),
     ("bad-skip-reason", _set("coverage.skipped.Not Read", 1), ["$.coverage.skipped"], "match"),
     (
-        "boolean-partial",
-        _append("coverage.not_read", {"path": "/x", "reason": "corrupt", "partial": True}),
+        "string-partial",
+        _append("coverage.not_read", {"path": "/x", "reason": "corrupt", "partial": "true"}),
         ["$.coverage.not_read[LAST].partial"],
         "was expected",
     ),
