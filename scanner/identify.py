@@ -3,15 +3,17 @@
 `identify` reads a fixed header (the first `HEAD_BYTES` bytes; a shorter header is taken
 as the whole file) and checks the most specific type first, as filetype.py does:
 
-1. magic numbers: ``gzip``, ``bzip2``, ``xz``, ``zip``, ``pdf``, ``ole2``, ``sqlite``,
-   ``png``, ``jpeg``, ``gif``, ``elf``, ``pe``, ``macho``;
+1. magic numbers: ``gzip``, ``bzip2``, ``xz``, ``zip``, ``7z``, ``pdf``, ``ole2``, ``rtf``,
+   ``sqlite``, ``png``, ``jpeg``, ``gif``, ``elf``, ``pe``, ``macho``, and ``tar`` (the
+   ustar magic or a valid v7 header checksum);
 2. the header is decoded with the encoding detector (so UTF-16 text is text); NULs it
    does not explain (more than 0.1 % of the sample) or more than 5 % control characters
    make ``binary``;
-3. text: ``jsonl`` (several lines, each a JSON object or array), ``json`` (a document
-   that parses, or that starts like one when it is longer than the header), ``csv`` (a
-   comma, tab, pipe or semicolon delimiter that splits most lines into the same number
-   of fields), ``fixed`` (lines of one length with space-separated columns), ``text``.
+3. text: ``eml`` (RFC 5322 header fields, or an mbox), ``jsonl`` (several lines, each
+   a JSON object or array), ``json`` (a document that parses, or that starts like one
+   when it is longer than the header), ``csv`` (a comma, tab, pipe or semicolon
+   delimiter that splits most lines into the same number of fields), ``fixed`` (lines
+   of one length with space-separated columns), ``text``.
 
 A table with three or more delimited fields wins over fixed width; fixed width wins over
 a two-field "table" (``SMITH, JOHN`` in a fixed-width file is not a delimiter).
@@ -24,7 +26,7 @@ import json
 import re
 from collections import Counter
 
-from ftiscan.scanner.extract import _decode
+from ftiscan.scanner.extract import _decode, archive, mail
 from ftiscan.scanner.extract.delimited import sample_lines, sniff_delimiter
 from ftiscan.scanner.extract.fixedwidth import infer_columns
 
@@ -37,8 +39,11 @@ KINDS = (
     "bzip2",
     "xz",
     "zip",
+    "7z",
+    "tar",
     "pdf",
     "ole2",
+    "rtf",
     "sqlite",
     "png",
     "jpeg",
@@ -47,6 +52,7 @@ KINDS = (
     "pe",
     "macho",
     "binary",
+    "eml",
     "json",
     "jsonl",
     "csv",
@@ -85,11 +91,15 @@ def _magic(head: bytes) -> str | None:
         return "xz"
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
         return "zip"
+    if archive.is_7z(head):
+        return "7z"
     pdf = head.find(b"%PDF-", 0, 1024)
     if pdf == 0 or (pdf > 0 and not head[:pdf].strip(b" \t\r\n\x00\x0c")):
         return "pdf"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "ole2"
+    if head.startswith(b"{\\rtf"):
+        return "rtf"
     if head.startswith(b"SQLite format 3\x00"):
         return "sqlite"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -108,6 +118,8 @@ def _magic(head: bytes) -> str | None:
             return "pe"
     if head.startswith(_MACHO):
         return "macho"
+    if archive.is_tar(head):
+        return "tar"
     # Universal (fat) Mach-O shares CAFEBABE with Java classes: few architectures.
     if head.startswith(b"\xca\xfe\xba\xbe") and 0 < int.from_bytes(head[4:8], "big") < 30:
         return "macho"
@@ -181,6 +193,8 @@ def identify(head: bytes) -> str:
         return "binary"
     complete = len(head) < HEAD_BYTES
     lines = sample_lines(sample, complete, 200)
+    if mail.looks_like_mail(head):
+        return "eml"
     stripped = sample.lstrip()
     if stripped.startswith(("{", "[")):
         if _is_jsonl(lines):

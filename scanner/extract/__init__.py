@@ -2,8 +2,12 @@
 
 `extract` reads the head of a stream (without losing it, also when the stream cannot
 seek), identifies the content (`ftiscan.scanner.identify`) and returns the kind with the
-iterator of the matching extractor from `EXTRACTORS`. Kinds that have no extractor yet
+iterator of the matching extractor from `EXTRACTORS`. Kinds that have no extractor
 raise `ExtractError` ("unsupported", kind); an empty stream is kind ``"empty"``.
+Containers (`CONTAINERS`: compressed streams, archives, mail, documents with
+attachments) also take ``depth``, the number of containers around the stream, and hand
+their members back to `extract` one level deeper; they yield `Unread` for the parts
+they could not read.
 """
 
 from __future__ import annotations
@@ -13,55 +17,83 @@ from typing import IO, Protocol
 
 from ftiscan.scanner import identify as _identify
 from ftiscan.scanner.errors import ExtractError, LimitExceeded
-from ftiscan.scanner.extract import compressed, delimited, fixedwidth, jsondoc, text
+from ftiscan.scanner.extract import (
+    archive,
+    compressed,
+    delimited,
+    fixedwidth,
+    jsondoc,
+    mail,
+    ole,
+    pdf,
+    rtf,
+    sqlitedb,
+    text,
+)
 from ftiscan.scanner.extract._decode import sniff
-from ftiscan.scanner.model import Limits, Location, Rows, Segment
+from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
 
-__all__ = ["EXTRACTORS", "UNSUPPORTED", "Extractor", "extract"]
+__all__ = ["CONTAINERS", "EXTRACTORS", "UNSUPPORTED", "Extractor", "extract"]
+
+Items = Iterator[Segment | Rows | Unread]
 
 
 class Extractor(Protocol):
     """An extractor: the stream, where it is, the limits; yields segments and rows."""
 
-    def __call__(
-        self, fh: IO[bytes], where: Location, limits: Limits, /
-    ) -> Iterator[Segment | Rows]: ...
+    def __call__(self, fh: IO[bytes], where: Location, limits: Limits, /) -> Items: ...
+
+
+class Container(Protocol):
+    """A container's extractor: also takes ``depth`` and yields `Unread` parts."""
+
+    def __call__(self, fh: IO[bytes], where: Location, limits: Limits, depth: int, /) -> Items: ...
 
 
 EXTRACTORS: dict[str, Extractor] = {
-    "bzip2": compressed.extract_bzip2,
     "csv": delimited.extract,
     "fixed": fixedwidth.extract,
-    "gzip": compressed.extract_gzip,
     "json": jsondoc.extract,
     "jsonl": jsondoc.extract_lines,
     "text": text.extract,
-    "xz": compressed.extract_xz,
 }
-"""Kind -> extractor. Compressed kinds also take ``depth`` (passed by `extract`)."""
+"""Kind -> extractor of a format that holds no other files."""
 
-UNSUPPORTED = frozenset(
-    {"zip", "pdf", "ole2", "sqlite", "png", "jpeg", "gif", "elf", "pe", "macho", "binary"}
-)
+CONTAINERS: dict[str, Container] = {
+    "7z": archive.extract_7z,
+    "bzip2": compressed.extract_bzip2,
+    "eml": mail.extract_eml,
+    "gzip": compressed.extract_gzip,
+    "ole2": ole.extract_ole,
+    "pdf": pdf.extract_pdf,
+    "rtf": rtf.extract_rtf,
+    "sqlite": sqlitedb.extract_sqlite,
+    "tar": archive.extract_tar,
+    "xz": compressed.extract_xz,
+    "zip": archive.extract_zip,
+}
+"""Kind -> extractor of a format that may hold other files (members, attachments)."""
+
+UNSUPPORTED = frozenset({"png", "jpeg", "gif", "elf", "pe", "macho", "binary"})
 """Kinds `identify` knows that have no extractor yet."""
 
 
-def extract(
-    fh: IO[bytes], where: Location, limits: Limits, depth: int = 0
-) -> tuple[str, Iterator[Segment | Rows]]:
+def extract(fh: IO[bytes], where: Location, limits: Limits, depth: int = 0) -> tuple[str, Items]:
     """Identify the content of ``fh`` and return ``(kind, items)``.
 
-    ``depth`` counts the compressed streams around ``fh``; a compressed stream at
-    ``limits.max_depth`` raises `LimitExceeded` ("depth").
+    ``depth`` counts the containers around ``fh``; a compressed stream at
+    ``limits.max_depth`` raises `LimitExceeded` ("depth"), other containers check the
+    depth of their own members.
     """
     head, stream = sniff(fh)
     if not head:
         return "empty", iter(())
     kind = _identify.identify(head)
-    if kind in compressed.KINDS:
-        if depth >= limits.max_depth:
-            raise LimitExceeded("depth", f"more than {limits.max_depth} nested streams")
-        return kind, compressed.extract(kind, stream, where, limits, depth)
+    if kind in compressed.KINDS and depth >= limits.max_depth:
+        raise LimitExceeded("depth", f"more than {limits.max_depth} nested streams")
+    container = CONTAINERS.get(kind)
+    if container is not None:
+        return kind, container(stream, where, limits, depth)
     extractor = EXTRACTORS.get(kind)
     if extractor is None:
         raise ExtractError("unsupported", kind)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 from ftiscan.scanner.errors import ExtractError, LimitExceeded
 from ftiscan.scanner.extract import _decode
-from ftiscan.scanner.model import Limits, Location, Rows, Segment
+from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
 
 __all__ = ["KINDS", "extract", "extract_bzip2", "extract_gzip", "extract_xz", "member_name"]
 
@@ -149,7 +149,7 @@ def _open(kind: str, raw: _Counting) -> IO[bytes]:
 
 def extract(
     kind: str, fh: IO[bytes], where: Location, limits: Limits, depth: int = 0
-) -> Iterator[Segment | Rows]:
+) -> Iterator[Segment | Rows | Unread]:
     """Yield what the extractor of the decompressed content yields."""
     from ftiscan.scanner.extract import extract as dispatch
 
@@ -174,20 +174,20 @@ def extract(
 
 def extract_gzip(
     fh: IO[bytes], where: Location, limits: Limits, depth: int = 0
-) -> Iterator[Segment | Rows]:
+) -> Iterator[Segment | Rows | Unread]:
     """Yield what the extractor of the decompressed gzip content yields."""
     return extract("gzip", fh, where, limits, depth)
 
 
 def extract_bzip2(
     fh: IO[bytes], where: Location, limits: Limits, depth: int = 0
-) -> Iterator[Segment | Rows]:
+) -> Iterator[Segment | Rows | Unread]:
     """Yield what the extractor of the decompressed bzip2 content yields."""
     return extract("bzip2", fh, where, limits, depth)
 
 
 def extract_xz(
     fh: IO[bytes], where: Location, limits: Limits, depth: int = 0
-) -> Iterator[Segment | Rows]:
+) -> Iterator[Segment | Rows | Unread]:
     """Yield what the extractor of the decompressed xz content yields."""
     return extract("xz", fh, where, limits, depth)

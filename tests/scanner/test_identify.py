@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import json
 import lzma
 import struct
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,15 @@ import pytest
 from ftiscan.scanner.identify import HEAD_BYTES, KINDS, identify
 
 CSV = b"name,street,zip\n" + b"".join(b"Ann %d,%d Main St,%05d\n" % (i, i, i) for i in range(20))
+
+
+def _tar() -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        info = tarfile.TarInfo("notes.txt")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"hi\n"))
+    return out.getvalue()
 
 
 def _fixed() -> bytes:
@@ -34,6 +45,19 @@ def _fixed() -> bytes:
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "pdf"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, "ole2"),
         (b"SQLite format 3\x00" + b"\x00" * 84, "sqlite"),
+        (b"{\\rtf1\\ansi\\deff0 {\\fonttbl}", "rtf"),
+        (b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 24, "7z"),
+        (_tar(), "tar"),
+        (
+            b"From: Ann <a@example.invalid>\r\nTo: b@example.invalid\r\n"
+            b"Subject: hi\r\n\r\nbody\r\n",
+            "eml",
+        ),
+        (
+            b"From a@example.invalid Mon Jan  1 00:00:00 2024\n"
+            b"From: a@example.invalid\nSubject: x\n\nhi\n",
+            "eml",
+        ),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "png"),
         (b"\xff\xd8\xff\xe0\x00\x10JFIF", "jpeg"),
         (b"GIF89a\x01\x00\x01\x00", "gif"),

@@ -9,7 +9,7 @@ import pytest
 
 import ftiscan.scanner.extract as registry
 from ftiscan.scanner.errors import ExtractError
-from ftiscan.scanner.extract import EXTRACTORS, UNSUPPORTED, extract
+from ftiscan.scanner.extract import CONTAINERS, EXTRACTORS, UNSUPPORTED, extract
 from ftiscan.scanner.identify import KINDS
 from ftiscan.scanner.model import Limits, Location, Rows, Segment
 
@@ -26,9 +26,10 @@ def test_registry_all_is_sorted() -> None:
 
 
 def test_registry_covers_every_kind() -> None:
-    """Every identified kind has an extractor or is declared unsupported."""
-    assert set(EXTRACTORS) | UNSUPPORTED | {"empty"} == set(KINDS)
+    """Every identified kind has one extractor or is declared unsupported."""
+    assert set(EXTRACTORS) | set(CONTAINERS) | UNSUPPORTED | {"empty"} == set(KINDS)
     assert not set(EXTRACTORS) & UNSUPPORTED
+    assert not set(CONTAINERS) & (UNSUPPORTED | set(EXTRACTORS))
 
 
 def test_registry_empty_stream() -> None:
