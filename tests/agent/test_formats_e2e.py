@@ -1,0 +1,216 @@
+"""End to end: taxpayer records inside containers, found through the real CLI.
+
+One synthetic record set is written, at test time, into every container the scanner
+reads (zip, tar.gz, 7z, e-mail with attachments, SQLite, PDF, nested archives), beside
+hostile files (a zip bomb, an encrypted member, nesting beyond the depth limit, a
+truncated archive). The scan must find each copy with its member and exact record
+count, name every part it could not read with its reason, and leak nothing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import random
+import sqlite3
+import subprocess
+import tarfile
+import zipfile
+from email.message import EmailMessage
+from pathlib import Path
+
+import py7zr
+import pytest
+
+from ftiscan.scanner.examples import valid_ssn
+from tests.agent.conftest import FTISCAN, private_env
+from tests.scanner.extract.test_pdf import _pdf
+from tests.synthetic.home import secrets_in
+from tests.synthetic.report import load_report
+
+pytestmark = pytest.mark.slow
+
+PEOPLE = 5
+HEADER = ("Name", "SSN", "Street", "City", "State", "ZIP")
+
+
+def _people(seed: int) -> list[tuple[str, ...]]:
+    rng = random.Random(seed)
+    first = ["Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Harper"]
+    last = ["Quill", "Marsh", "Brandt", "Okafor", "Lindqvist", "Moreau", "Tanaka"]
+    out = []
+    for k in range(PEOPLE):
+        ssn = valid_ssn(rng)
+        out.append(
+            (
+                f"{first[k]} {last[(k + seed) % len(last)]}",
+                f"{ssn[:3]}-{ssn[3:5]}-{ssn[5:]}",
+                f"{100 + 7 * k + seed} Juniper Ave",
+                "Austin",
+                "TX",
+                "78701",
+            )
+        )
+    return out
+
+
+def _csv(rows: list[tuple[str, ...]]) -> bytes:
+    return ("\n".join(",".join(r) for r in [HEADER, *rows]) + "\n").encode()
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return out.getvalue()
+
+
+def _tar_gz(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return gzip.compress(out.getvalue())
+
+
+def _7z(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with py7zr.SevenZipFile(out, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(data, name)
+    return out.getvalue()
+
+
+def _mail(attachments: dict[str, bytes]) -> bytes:
+    message = EmailMessage()
+    message["From"] = "analyst@example.invalid"
+    message["To"] = "files@example.invalid"
+    message["Subject"] = "export"
+    message.set_content("See the attached export.\n")
+    for name, data in attachments.items():
+        message.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    return bytes(message)
+
+
+def _sqlite(rows: list[tuple[str, ...]], path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("create table payees (name, ssn, street, city, state, zip)")
+        db.executemany("insert into payees values (?, ?, ?, ?, ?, ?)", rows)
+    db.close()
+
+
+def _encrypted_flag(data: bytes) -> bytes:
+    """Mark the first member of a zip as encrypted (local and central header)."""
+    raw = bytearray(data)
+    raw[6] |= 1
+    central = raw.find(b"PK\x01\x02")
+    raw[central + 8] |= 1
+    return bytes(raw)
+
+
+class Tree:
+    """Every container, its expected (member -> records), and the secrets written."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.expected: dict[tuple[str, str | None], int] = {}
+        self.unread: set[tuple[str, str, str]] = set()
+        self.secrets: list[str] = []
+        root.mkdir(parents=True)
+        sets = [_people(seed) for seed in range(9)]
+        for rows in sets:
+            for row in rows:
+                self.secrets += [row[0], row[1], row[2]]
+        self._write("exports.zip", _zip({"q1/payees.csv": _csv(sets[0])}), [("q1/payees.csv", 5)])
+        self._write("backup.tar.gz", _tar_gz({"data/p.csv": _csv(sets[1])}), [("backup.tar/data/p.csv", 5)])
+        self._write("old.7z", _7z({"p.csv": _csv(sets[2])}), [("p.csv", 5)])
+        inner = _zip({"deep/p.csv": _csv(sets[3])})
+        mail = _mail({"export.zip": inner, "list.csv": _csv(sets[4])})
+        self._write(
+            "Mail/fwd.eml",
+            mail,
+            [("attachments/export.zip/deep/p.csv", 5), ("attachments/list.csv", 5)],
+        )
+        _sqlite(sets[5], root / "app.db")
+        self.expected[("app.db", None)] = 5
+        pages = [[", ".join(row) for row in sets[6]], None]
+        self._write("printout.pdf", _pdf(pages), [(None, 5)])
+        self.unread.add(("printout.pdf", "", "no-text-layer"))
+        secret = _encrypted_flag(_zip({"a.csv": _csv(sets[7]), "b.csv": _csv(sets[8])}))
+        self._write("locked.zip", secret, [("b.csv", 5)])
+        self.unread.add(("locked.zip", "a.csv", "encrypted"))
+        nested = b"plain words\n"
+        for level in range(6):
+            nested = _zip({f"level{level}.zip" if level else "note.txt": nested})
+        (root / "nested.zip").write_bytes(nested)
+        bomb = _zip({"spaces.txt": b"x " * (32 * 1024 * 1024)})
+        (root / "bomb.zip").write_bytes(bomb)
+        (root / "cut.zip").write_bytes(_zip({"x.csv": _csv(sets[0])})[:-30])
+
+    def _write(self, rel: str, data: bytes, members: list[tuple[str | None, int]]) -> None:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        for member, records in members:
+            self.expected[(rel, member)] = records
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Tree, dict[str, object], str]:
+    base = tmp_path_factory.mktemp("formats")
+    tree = Tree(base / "home")
+    report = base / "report.json"
+    done = subprocess.run(
+        [str(FTISCAN), "scan", str(tree.root), "--report", str(report), "--format", "text", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env=private_env(base),
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    return tree, load_report(report), done.stdout + done.stderr
+
+
+def test_formats_every_copy_found_with_member_and_records(
+    scanned: tuple[Tree, dict[str, object], str],
+) -> None:
+    """Each container's copy is a critical finding with its member and 5 records."""
+    tree, report, _ = scanned
+    found = {
+        (str(Path(f["path"]).relative_to(tree.root)), f.get("member")): f["records"]
+        for f in report["findings"]  # type: ignore[attr-defined]  # report is a JSON object
+        if f["severity"] == "critical"
+    }
+    assert found == tree.expected
+
+
+def test_formats_unread_parts_named_with_reasons(
+    scanned: tuple[Tree, dict[str, object], str],
+) -> None:
+    """The encrypted member, the image-only page, the bomb, the depth and the truncated
+    archive are each in coverage with their reason; nothing else is missing."""
+    tree, report, _ = scanned
+    coverage = report["coverage"]
+    listed = {
+        (str(Path(e["path"]).relative_to(tree.root)), e.get("member", ""), e["reason"])
+        for e in coverage["not_read"]  # type: ignore[index]  # JSON object
+    }
+    assert tree.unread <= listed
+    assert {(path, reason) for path, _, reason in listed} == {
+        ("printout.pdf", "no-text-layer"),
+        ("locked.zip", "encrypted"),
+        ("bomb.zip", "limit:ratio"),
+        ("nested.zip", "limit:depth"),
+        ("cut.zip", "corrupt"),
+    }
+
+
+def test_formats_scan_leaks_nothing(scanned: tuple[Tree, dict[str, object], str]) -> None:
+    """No name, TIN or street of the records is in the report or the output."""
+    tree, report, output = scanned
+    assert secrets_in(json.dumps(report) + output, tree.secrets) == []
