@@ -26,6 +26,7 @@ from typing import IO, Any
 from ftiscan.scanner import extract as extractors
 from ftiscan.scanner.detect import Detector
 from ftiscan.scanner.errors import ExtractError
+from ftiscan.scanner.extract import _budget
 from ftiscan.scanner.model import FileOutcome, Limits, Location, Rows, Segment, Unread
 from ftiscan.scanner.packs import PackSet, pack_set_from_sources
 from ftiscan.scanner.records import FileScan
@@ -199,12 +200,13 @@ def scan_parts(
     reason = None
     kind = "unknown"
     try:
-        kind, items = extractors.extract(fh, Location(path), limits)
-        for item in items:
-            parts.feed(item)
-            if time.monotonic() > deadline:
-                reason = "limit:time"
-                break
+        with _budget.per_file(2 * limits.max_decompressed_bytes):
+            kind, items = extractors.extract(fh, Location(path), limits)
+            for item in items:
+                parts.feed(item)
+                if time.monotonic() > deadline:
+                    reason = "limit:time"
+                    break
     except ExtractError as exc:
         reason = exc.reason
     except (OSError, EOFError) as exc:

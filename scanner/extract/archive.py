@@ -51,6 +51,7 @@ from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING
 
 from ftiscan.scanner.errors import ExtractError, LimitExceeded
+from ftiscan.scanner.extract import _budget
 from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
 
 if TYPE_CHECKING:
@@ -201,6 +202,7 @@ class _Budget:
     stop: LimitExceeded | None = None
 
     def add(self, out: int, into: int) -> None:
+        _budget.charge(out)  # the budget of the whole file, across nested containers
         self.out += out
         self.ratio_out += out
         self.ratio_in += into

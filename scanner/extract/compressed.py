@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from typing_extensions import Buffer
 
 from ftiscan.scanner.errors import ExtractError, LimitExceeded
-from ftiscan.scanner.extract import _decode
+from ftiscan.scanner.extract import _budget, _decode
 from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
 
 __all__ = ["KINDS", "extract", "extract_bzip2", "extract_gzip", "extract_xz", "member_name"]
@@ -96,6 +96,7 @@ class _Guarded(io.RawIOBase):
         size = len(data)
         view[:size] = data
         self.count += size
+        _budget.charge(size)
         limits = self._limits
         if self.count > limits.max_decompressed_bytes:
             raise LimitExceeded("bytes", f"more than {limits.max_decompressed_bytes} bytes out")

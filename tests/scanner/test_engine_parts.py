@@ -6,6 +6,7 @@ import dataclasses
 import gzip
 import io
 import random
+import zipfile
 from pathlib import Path
 
 from ftiscan.scanner.engine import Context, Coverage, Parts, scan_parts
@@ -79,3 +80,25 @@ def test_scan_parts_stops_at_time_limit(ctx: Context) -> None:
     )
     result = scan_parts(slow, io.BytesIO(text.encode()), Path("/d/log.txt"))
     assert result.reason == "limit:time"
+
+
+def test_scan_parts_nested_archives_share_one_budget(ctx: Context) -> None:
+    """Archives nested so that each stays within its own byte limit still stop once the
+    whole file has produced more than its budget (a 42.zip)."""
+    limit = 1024 * 1024
+    limits = Limits(max_decompressed_bytes=limit, max_ratio=10**6)
+    tight = Context(dataclasses.replace(ctx.options, limits=limits), ctx.packs)
+
+    def zipped(members: dict[str, bytes]) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in members.items():
+                zf.writestr(name, data)
+        return out.getvalue()
+
+    inner = zipped({"words.txt": b"x " * (limit * 4 // 10)})  # 0.8 of the limit each
+    outer = zipped({f"part{n}.zip": inner for n in range(4)})
+    result = scan_parts(tight, io.BytesIO(outer), Path("/d/nest.zip"))
+    assert result.unread == [("part2.zip/words.txt", "limit:bytes"), ("part3.zip", "limit:bytes")]
+    alone = scan_parts(tight, io.BytesIO(zipped({"part0.zip": inner})), Path("/d/one.zip"))
+    assert (alone.reason, alone.unread) == (None, [])
