@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, ClassVar, NoReturn
+from typing import Any, NoReturn
 
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ftiscan.agent import keys
 from ftiscan.agent.journal import Journal
 from ftiscan.agent.paths import default_state_dir
+from ftiscan.agent.policy import Policy, load_policy, parse_size
 from ftiscan.agent.progress import Progress
 from ftiscan.reports.dsse import key_id
 from ftiscan.reports.html import render_html
@@ -27,7 +29,6 @@ from ftiscan.scanner.detect import Detector
 from ftiscan.scanner.engine import Context, ScanOptions, WalkTotals, roots_of, run_scan
 from ftiscan.scanner.errors import FtiscanError, PackError
 from ftiscan.scanner.examples import run_examples
-from ftiscan.scanner.model import Limits
 from ftiscan.scanner.packs import compile_pack, load_packs
 from ftiscan.scanner.walk import WalkOptions
 
@@ -45,17 +46,12 @@ class Size(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.5
     """A byte size: 1048576, 512K, 100M, 2G."""
 
     name = "size"
-    _UNITS: ClassVar[dict[str, int]] = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        text = str(value).strip().upper().removesuffix("B").removesuffix("I")
-        unit = text[-1:] if text[-1:] in self._UNITS else ""
-        number = text[: len(text) - len(unit)]
-        if not number.isdigit():
-            self.fail(f"{value!r} is not a size like 100M", param, ctx)
-        return int(number) * self._UNITS[unit]
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 def fail(message: str) -> NoReturn:
@@ -134,9 +130,14 @@ def cli() -> None:
 @click.option(
     "--max-file-size",
     type=Size(),
-    default="512M",
-    show_default=True,
-    help="Skip larger files (coverage reason limit:size).",
+    default=None,
+    help="Skip larger files (coverage reason limit:size); default 512M or the policy's.",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Policy YAML: approved locations, excludes, limits (its digest is in the report).",
 )
 @click.option("--one-file-system", is_flag=True, help="Do not cross into other mounts.")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symlinks that stay inside the roots.")
@@ -167,7 +168,8 @@ def scan(
     quiet: bool,
     signature_dirs: tuple[Path, ...],
     excludes: tuple[str, ...],
-    max_file_size: int,
+    max_file_size: int | None,
+    policy_file: Path | None,
     one_file_system: bool,
     follow_symlinks: bool,
     jobs: int,
@@ -186,6 +188,7 @@ def scan(
               ftiscan scan /srv/share --exclude '*.iso' --format json > findings.json
     """
     try:
+        policy = load_policy(policy_file) if policy_file else Policy()
         packs = load_packs(signature_dirs)
         key = keys.fingerprint_key(key_dir)
         journal = Journal(state_dir or default_state_dir(), keys.agent_key(key_dir))
@@ -193,14 +196,18 @@ def scan(
         fail(str(exc))
     except OSError as exc:
         fail(f"{exc.filename}: {exc.strerror}")
-    limits = Limits(max_file_bytes=max_file_size)
+    limits = policy.limits
+    if max_file_size is not None:
+        limits = dataclasses.replace(limits, max_file_bytes=max_file_size)
+    excludes = policy.excludes + excludes
+    approved = policy.approved + approved
     options = ScanOptions(
         roots=roots_of(paths),
         pack_sources=packs.sources,
         key=key,
         walk=WalkOptions(
             excludes=excludes,
-            max_file_bytes=max_file_size,
+            max_file_bytes=limits.max_file_bytes,
             one_file_system=one_file_system,
             follow_symlinks=follow_symlinks,
         ),
@@ -225,11 +232,12 @@ def scan(
         selftest=check.as_dict(),
         options={
             "excludes": list(excludes),
-            "max_file_size": max_file_size,
+            "max_file_size": limits.max_file_bytes,
             "one_file_system": one_file_system,
             "follow_symlinks": follow_symlinks,
             "approved": list(approved),
         },
+        policy_digest=policy.digest,
     )
     signed = journal.append(report)
     if report_path is not None:

@@ -33,11 +33,12 @@ class PackError(FtiscanError):
 
 
 class ConfigError(FtiscanError):
-    """A policy or configuration file is malformed."""
+    """A policy or configuration file is malformed: file, line (and column) and reason."""
 
-    def __init__(self, path: Path | str, line: int, reason: str) -> None:
-        super().__init__(f"{path}:{line}: {reason}")
-        self.path, self.line, self.reason = Path(path), line, reason
+    def __init__(self, path: Path | str, line: int, reason: str, column: int | None = None) -> None:
+        where = f"{path}:{line}:{column}" if column is not None else f"{path}:{line}"
+        super().__init__(f"{where}: {reason}")
+        self.path, self.line, self.column, self.reason = Path(path), line, column, reason
 
 
 class ExtractError(FtiscanError):
