@@ -112,14 +112,15 @@ _MEMBER_ERRORS = (
 
 
 def office_reader(zf: zipfile.ZipFile) -> OfficeReader | None:
-    """The reader for a ZIP that is an office document, else None (read as an archive).
+    """The reader for a ZIP that is an office document (OOXML or ODF, decided from its
+    member list: ``[Content_Types].xml``, ``mimetype``), else None (read as an archive)."""
+    from ftiscan.scanner.extract import odf, ooxml
 
-    The lead wires the OOXML/ODF identification (``office_kind``) into this hook: it
-    looks at ``zf``'s member list (``[Content_Types].xml``, ``mimetype``) only, and
-    returns the reader to call as ``reader(zf, where, limits, depth)``. For now every
-    ZIP is read as an archive.
-    """
-    del zf
+    for module in (ooxml, odf):
+        kind = module.office_kind(zf)
+        if kind is not None:
+            reader: OfficeReader = module.READERS[kind]
+            return reader
     return None
 
 

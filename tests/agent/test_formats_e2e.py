@@ -25,6 +25,7 @@ import pytest
 
 from ftiscan.scanner.examples import valid_ssn
 from tests.agent.conftest import FTISCAN, private_env
+from tests.scanner.extract.test_ooxml import _docx, _p, _r, _sheet, _xlsx
 from tests.scanner.extract.test_pdf import _pdf
 from tests.synthetic.home import secrets_in
 from tests.synthetic.report import load_report
@@ -103,6 +104,33 @@ def _sqlite(rows: list[tuple[str, ...]], path: Path) -> None:
     db.close()
 
 
+def _bytes_of(zf: zipfile.ZipFile) -> bytes:
+    fp = zf.fp
+    assert isinstance(fp, io.BytesIO)
+    return fp.getvalue()
+
+
+def _xlsx_of(rows: list[tuple[str, ...]]) -> bytes:
+    """A workbook whose sheet "Payees" holds the header and rows as inline strings."""
+    cols = "ABCDEF"
+    xml = "".join(
+        f'<row r="{n}">'
+        + "".join(
+            f'<c r="{cols[i]}{n}" t="inlineStr"><is><t>{value}</t></is></c>'
+            for i, value in enumerate(row)
+        )
+        + "</row>"
+        for n, row in enumerate([HEADER, *rows], start=1)
+    )
+    return _bytes_of(_xlsx([("Payees", _sheet(xml))]))
+
+
+def _docx_of(rows: list[tuple[str, ...]]) -> bytes:
+    """A letter whose paragraphs each name one taxpayer, their SSN and home address."""
+    body = "".join(_p(_r(f"{r[0]}, SSN {r[1]}, {r[2]}, {r[3]}, {r[4]} {r[5]}")) for r in rows)
+    return _bytes_of(_docx(body))
+
+
 def _encrypted_flag(data: bytes) -> bytes:
     """Mark the first member of a zip as encrypted (local and central header)."""
     raw = bytearray(data)
@@ -121,12 +149,14 @@ class Tree:
         self.unread: set[tuple[str, str, str]] = set()
         self.secrets: list[str] = []
         root.mkdir(parents=True)
-        sets = [_people(seed) for seed in range(9)]
+        sets = [_people(seed) for seed in range(12)]
         for rows in sets:
             for row in rows:
                 self.secrets += [row[0], row[1], row[2]]
         self._write("exports.zip", _zip({"q1/payees.csv": _csv(sets[0])}), [("q1/payees.csv", 5)])
-        self._write("backup.tar.gz", _tar_gz({"data/p.csv": _csv(sets[1])}), [("backup.tar/data/p.csv", 5)])
+        self._write(
+            "backup.tar.gz", _tar_gz({"data/p.csv": _csv(sets[1])}), [("backup.tar/data/p.csv", 5)]
+        )
         self._write("old.7z", _7z({"p.csv": _csv(sets[2])}), [("p.csv", 5)])
         inner = _zip({"deep/p.csv": _csv(sets[3])})
         mail = _mail({"export.zip": inner, "list.csv": _csv(sets[4])})
@@ -135,6 +165,10 @@ class Tree:
             mail,
             [("attachments/export.zip/deep/p.csv", 5), ("attachments/list.csv", 5)],
         )
+        self._write("Documents/payees.xlsx", _xlsx_of(sets[9]), [(None, 5)])
+        self._write("Documents/letter.docx", _docx_of(sets[10]), [(None, 5)])
+        sheet = _mail({"payees.xlsx": _xlsx_of(sets[11])})
+        self._write("Mail/sheet.eml", sheet, [("attachments/payees.xlsx", 5)])
         _sqlite(sets[5], root / "app.db")
         self.expected[("app.db", None)] = 5
         pages = [[", ".join(row) for row in sets[6]], None]
