@@ -2,7 +2,8 @@
 
 - The delimiter is sniffed from the first lines (`sniff_delimiter`): among comma, tab,
   pipe and semicolon, the one that splits the most lines into the same number (> 1) of
-  fields; ties go to the larger number of fields, then to that order.
+  fields; ties go to the larger number of fields, then to fewer cells holding a stray
+  quote (a wrong delimiter splits quoted fields), then to that order.
 - The header (`looks_like_header`): the first row has no cell that is mostly digits and
   at least one alphabetic cell, and its columns differ from the data below (a text cell
   over numbers, a length unlike the data's fixed length, a usual column name such as
@@ -154,7 +155,7 @@ def sniff_delimiter(lines: Sequence[str], *, strict: bool = False) -> tuple[str,
     >>> sniff_delimiter(["a|b|c", "1|2,5|3"])
     ('|', 3, 1.0)
     """
-    best: tuple[float, int, int] | None = None
+    best: tuple[float, int, int, int] | None = None
     choice: tuple[str, int, float] | None = None
     for rank, delim in enumerate(DELIMITERS):
         if not any(delim in line for line in lines):
@@ -173,7 +174,9 @@ def sniff_delimiter(lines: Sequence[str], *, strict: bool = False) -> tuple[str,
         if strict and sum(1 for row in records if row[0].strip()) * 2 < len(records):
             continue
         share = seen / len(records)
-        key = (share, fields, -rank)
+        # A wrong delimiter splits quoted fields and leaves stray quotes in the cells.
+        stray = sum('"' in cell for row in records for cell in row)
+        key = (share, fields, -stray, -rank)
         if best is None or key > best:
             best, choice = key, (delim, fields, share)
     return choice
