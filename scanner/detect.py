@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, compress, count
 from typing import Any
 
 from ftiscan.scanner import _regex
@@ -44,27 +44,147 @@ _COMPACT = str.maketrans("", "", "- ")
 _RUN = re.compile(
     r"[\d -](?<![\d -].)(?:(?<=\d)[ -]*(?:\d[ -]*){8}|(?<!\d)[ -]*(?:\d[ -]*){9})[\d -]*"
 )
-_ASCII_RUN = re.compile(rb"[0-9 -][0-9 -]{8,}")  # maximal runs of 9+ characters
+_ASCII_RUNS = re.compile(rb"([0-9 -]{9,})")  # maximal runs of 9+ characters, by split
 _NINE = b"0" * 9
 _SHAPE = bytes(0x30 if 0x30 <= b <= 0x39 else 0x78 for b in range(256))  # digit -> "0"
+_DIGIT_SHAPE = bytes(0x30 if 0x30 <= b <= 0x39 else b for b in range(256))  # others kept
+_GROUP = re.compile(rb"0+")
+_NINE_DIGITS = re.compile(rb"000000000+")  # a literal prefix: searched fast in C
+_SEPARATORS = re.compile(rb"[ -]*")
+_RUN_TAIL = re.compile(rb"[0-9 -]*")
+_DENSE = 400  # fewer than one stretch of nine digits per this many bytes: locate each
 _QUANT = re.compile(r"\{(?:(\d+)(?:,(\d*))?|,(\d+))\}")
 _MEMBER_CHARS = frozenset("0123456789- ")
+
+# What a run's shape (digits as "0", dashes and spaces kept) allows: bit `_DIGITS9` when
+# it holds nine digits, bit `_GROUPS9` when consecutive whole digit groups of it (a
+# group is a maximal stretch of digits) hold nine digits together. A pattern whose
+# matches never have a digit just before or after them (`whole_groups`) can make a
+# nine-digit match only in a run of the second kind: "2024-01-31 12" (groups 4, 2, 2,
+# 2) holds ten digits but no nine-digit match of such a pattern. Shapes repeat (dates,
+# times, fixed-width numbers), so they are classified once per process.
+_DIGITS9 = 1
+_GROUPS9 = 2
+_SHAPE_CACHE_MAX = 8192
+_SHAPE_KEY_MAX = 64
+_shape_flags: dict[bytes, int] = {}
+
+
+def _classify(shape: bytes) -> int:
+    """`_DIGITS9` / `_GROUPS9` bits of one run's shape (see above)."""
+    groups = [end - start for start, end in (m.span() for m in _GROUP.finditer(shape))]
+    if sum(groups) < 9:
+        return 0
+    total = low = 0
+    for size in groups:  # two pointers: consecutive groups summing to exactly 9
+        total += size
+        while total > 9:
+            total -= groups[low]
+            low += 1
+        if total == 9:
+            return _DIGITS9 | _GROUPS9
+    return _DIGITS9
+
+
+def _flags_of(shape: bytes) -> int:
+    flags = _classify(shape)
+    if len(shape) <= _SHAPE_KEY_MAX:
+        if len(_shape_flags) >= _SHAPE_CACHE_MAX:
+            _shape_flags.clear()  # text whose shapes do not repeat: start over
+        _shape_flags[shape] = flags
+    return flags
 
 
 class _NotLocal(Exception):
     """A pattern or a match falls outside what `run_local_width` guarantees."""
 
 
+def _ascii_runs(data: bytes, shape: bytes) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(runs holding nine digits, runs holding nine digits in whole groups) of ASCII text.
+
+    ``shape`` is ``data`` with dashes and spaces deleted and digits made "0": each
+    maximal stretch of "0" in it is the digits of one run, so the stretches of nine
+    are the runs wanted. When they are few (usual in prose and logs), each is located
+    in ``data`` by counting dashes and spaces in C (`_locate`); when they are many
+    (tables of dates and times), every run of nine or more characters is listed by one
+    split and classified by its shape (`_split_runs`).
+    """
+    if len(data) < _DENSE * shape.count(_NINE):
+        return _split_runs(data)
+    digits: list[tuple[int, int]] = []
+    groups: list[tuple[int, int]] = []
+    at = 0  # data offset
+    kept = 0  # characters other than dashes and spaces in data[:at]
+    for match in _NINE_DIGITS.finditer(shape):
+        target = match.start()
+        while kept < target:  # advance to the target-th character that is kept
+            ahead = at + (target - kept)
+            kept += ahead - at - data.count(b" ", at, ahead) - data.count(b"-", at, ahead)
+            at = ahead
+        lead = _SEPARATORS.match(data, at)  # always matches (a starred class)
+        assert lead is not None
+        first = lead.end()  # the run's first digit
+        low = first
+        while low and data[low - 1] in (0x20, 0x2D):  # dashes and spaces before it
+            low -= 1
+        tail = _RUN_TAIL.match(data, first)
+        assert tail is not None
+        high = tail.end()
+        kept += high - at - data.count(b" ", at, high) - data.count(b"-", at, high)
+        at = high
+        digits.append((low, high))
+        key = data[low:high].translate(_DIGIT_SHAPE)
+        flags = _shape_flags.get(key)
+        if flags is None:
+            flags = _flags_of(key)
+        if flags & _GROUPS9:
+            groups.append((low, high))
+    return digits, groups
+
+
+def _split_runs(data: bytes) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """`_ascii_runs` for text with many runs: one split lists every maximal run of
+    nine or more run characters; their shapes are made by one translate and looked up
+    in the shape cache, and only the runs that qualify become spans."""
+    pieces = _ASCII_RUNS.split(data)
+    if len(pieces) == 1:
+        return [], []
+    shapes = b"\n".join(pieces[1::2]).translate(_DIGIT_SHAPE).split(b"\n")
+    known = list(map(_shape_flags.get, shapes))
+    for index in [i for i, f in enumerate(known) if f is None]:
+        known[index] = _flags_of(shapes[index])
+    flags: list[int] = known  # type: ignore[assignment] # every None was replaced above
+    wanted = list(compress(count(), flags))
+    if not wanted:
+        return [], []
+    ends = list(accumulate(map(len, pieces)))
+    digits = [(ends[2 * i], ends[2 * i + 1]) for i in wanted]
+    groups = [span for span, i in zip(digits, wanted, strict=True) if flags[i] & _GROUPS9]
+    return digits, groups
+
+
 def digit_runs(text: str) -> list[tuple[int, int]]:
     """Spans of the maximal runs of digits, dashes and spaces holding 9+ digits."""
+    return _runs(text)[0]
+
+
+def group_runs(text: str) -> list[tuple[int, int]]:
+    """The `digit_runs` in which consecutive whole digit groups hold nine digits.
+
+    On text that is not ASCII this is `digit_runs` (a superset, which is exact too).
+    """
+    return _runs(text)[1]
+
+
+def _runs(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     if text.isascii():  # byte offsets are character offsets; bytes regexes run faster
         data = text.encode("ascii")
-        if _NINE not in data.translate(_SHAPE, b"- "):
-            return []
-        return [
-            m.span() for m in _ASCII_RUN.finditer(data) if len(m[0].translate(None, b"- ")) >= 9
-        ]
-    return [match.span() for match in _RUN.finditer(text)]
+        shape = data.translate(_SHAPE, b"- ")
+        if _NINE not in shape:
+            return [], []
+        return _ascii_runs(data, shape)
+    runs = [match.span() for match in _RUN.finditer(text)]
+    return runs, runs
 
 
 def _quantifier(src: str, i: int, bounded: bool) -> tuple[int, int]:
@@ -233,6 +353,62 @@ def run_reach(pattern: re.Pattern[str]) -> tuple[int, int] | None:
     if max(reach) > _MAX_REACH:
         return None
     return reach[0], reach[1]
+
+
+def _blocks_digit(item: Any, flags: int, behind: bool) -> bool:
+    """Whether the zero-width ``item`` fails wherever a digit stands just before
+    (``behind``) or just after the position it is tried at."""
+    const = _parser
+    op, av = item
+    if op is not const.ASSERT_NOT:
+        return False
+    direction, body = av
+    if (direction < 0) != behind:
+        return False
+    if behind and body.getwidth() != (1, 1):
+        return False
+    matcher = _compiler.compile(body, flags)
+    # Run-local look-arounds (`run_reach`) have no anchors or groups: a body that
+    # matches a lone digit also matches at a digit followed by anything.
+    test = matcher.fullmatch if behind else matcher.match
+    return all(test(digit) for digit in "0123456789")
+
+
+def whole_groups(pattern: re.Pattern[str]) -> bool:
+    """Whether no match of ``pattern`` can have a digit just before or just after it.
+
+    True when a top-level negative look-behind of width one before the first
+    consuming item and a negative look-ahead after the last both refuse a digit: the
+    digits of every match are then whole digit groups of its run. Call only for
+    patterns that `run_reach` accepts.
+
+    >>> whole_groups(re.compile(r"(?<![\\d-])\\d{3}-\\d{2}-\\d{4}(?![\\d-])"))
+    True
+    >>> whole_groups(re.compile(r"(?<!\\d[ -])\\d{9}(?![\\d-])"))
+    False
+    """
+    try:
+        parsed = _parser.parse(pattern.pattern, pattern.flags)
+        flags = parsed.state.flags
+        items = list(parsed)
+        zero = (_parser.ASSERT, _parser.ASSERT_NOT, _parser.AT)
+        lead = []
+        for item in items:
+            if item[0] not in zero:
+                break
+            lead.append(item)
+        tail = []
+        for item in reversed(items):
+            if item[0] not in zero:
+                break
+            tail.append(item)
+        if len(lead) == len(items):
+            return False  # nothing consumed
+        return any(_blocks_digit(item, flags, True) for item in lead) and any(
+            _blocks_digit(item, flags, False) for item in tail
+        )
+    except (AttributeError, TypeError, ValueError, IndexError, re.error):
+        return False  # a parser this code does not know: use the wider runs
 
 
 Span = tuple[int, int, str]
@@ -412,6 +588,11 @@ class Detector:
         self.threshold = packs.threshold
         self.tin_sigs = packs.of_kind("tin")
         self._tin_plan = tuple((sig, self._run_reach(sig)) for sig in self.tin_sigs)
+        self._grouped = frozenset(
+            sig.id
+            for sig, reach in self._tin_plan
+            if reach is not None and sig.group == 0 and whole_groups(sig.pattern)  # type: ignore[arg-type] # reach implies a pattern
+        )
         self.provenance_sigs = packs.of_kind("marking") + packs.of_kind("irs-field")
         self.headers = packs.of_kind("header")
         identifier_words = [w for s in self.headers if s.entity == "identifier" for w in s.words]
@@ -436,17 +617,32 @@ class Detector:
         """Ids of the TIN signatures matched run by run (the fast path)."""
         return tuple(sig.id for sig, reach in self._tin_plan if reach is not None)
 
-    def tins(self, text: str, only: Signature | None = None) -> list[Hit]:
+    @property
+    def runs_only(self) -> bool:
+        """Whether every TIN signature is matched run by run, so that a ``keep`` filter
+        given to `tins` decides exactly where hits can be."""
+        return all(reach is not None for _, reach in self._tin_plan)
+
+    def tins(
+        self,
+        text: str,
+        only: Signature | None = None,
+        keep: Callable[[list[tuple[int, int]]], list[tuple[int, int]]] | None = None,
+    ) -> list[Hit]:
         """Every TIN-shaped match that its validator accepts, with its context score.
 
         Where signatures overlap (an ITIN also has the SSN shape; a local pack may
         refine a built-in one) a span is reported once, by the highest score.
         ``only`` runs a single signature (its examples are tested that way).
+        ``keep`` filters the digit runs (spans, in order) searched by the signatures
+        matched run by run: hits in the runs it drops are not looked for (matches in
+        one run never affect another); other signatures still search all of ``text``.
         """
         best: dict[int, Hit] = {}
         lowered: str | None = None
-        runs: list[tuple[int, int]] | None = None
-        joined: dict[tuple[int, int], _Joined] = {}
+        runs: tuple[list[tuple[int, int]], list[tuple[int, int]]] | None = None
+        joined: dict[tuple[tuple[int, int], bool], _Joined] = {}
+        kept: dict[bool, list[tuple[int, int]]] = {}  # runs searched, by `_grouped`
         plan = self._tin_plan if only is None else ((only, self._run_reach(only)),)
         for sig, reach in plan:
             pattern, check = sig.pattern, sig.validator
@@ -455,14 +651,20 @@ class Detector:
             spans: list[Span] | None = None
             if reach is not None:
                 if runs is None:
-                    runs = digit_runs(text)
-                if not runs:
+                    runs = _runs(text)
+                grouped = sig.id in self._grouped
+                if grouped not in kept:
+                    these = runs[1] if grouped else runs[0]
+                    kept[grouped] = keep(these) if keep is not None and these else these
+                these = kept[grouped]
+                if not these:
                     spans = []
                 else:
-                    if reach not in joined:
-                        joined[reach] = _join_runs(text, runs, reach)
+                    key = (reach, grouped)
+                    if key not in joined:
+                        joined[key] = _join_runs(text, these, reach)
                     try:
-                        spans = _in_runs(pattern, sig.group, joined[reach])
+                        spans = _in_runs(pattern, sig.group, joined[key])
                     except _NotLocal:
                         spans = None
             if spans is None:

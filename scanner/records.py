@@ -20,6 +20,7 @@ business name.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from itertools import accumulate, pairwise
 from typing import Any
 
@@ -34,6 +35,7 @@ NAME_LOOKBACK = 160
 _SEP = "\x1f"
 _MIN_SORTED_RUN = 4
 _MAX_ID_GAP = 100_000
+_PROBE_RUNS = 8
 
 
 def _is_city(row: tuple[str, ...], i: int) -> bool:
@@ -41,10 +43,20 @@ def _is_city(row: tuple[str, ...], i: int) -> bool:
     return i + 1 < len(row) and states.normalize(row[i + 1].strip()) is not None
 
 
+def _base(where: Location) -> dict[str, Any]:
+    """The location fields a finding keeps from a segment's or batch's location."""
+    return {k: v for k, v in where.as_dict().items() if k not in ("line", "row", "bytes")}
+
+
 def _where(base: Location, **extra: Any) -> dict[str, Any]:
-    loc = {k: v for k, v in base.as_dict().items() if k not in ("line", "row", "bytes")}
+    loc = _base(base)
     loc.update({k: v for k, v in extra.items() if v is not None})
     return loc
+
+
+def _starting_at(chosen: set[int]) -> Callable[[list[tuple[int, int]]], list[tuple[int, int]]]:
+    """A `Detector.tins` run filter keeping the runs that start at ``chosen``."""
+    return lambda runs: [span for span in runs if span[0] in chosen]
 
 
 class FileScan:
@@ -167,16 +179,42 @@ class FileScan:
         blob = "\n".join(lines)
         starts = [0, *accumulate(len(line) + 1 for line in lines)]
         self._provenance(blob, _where(batch.where, row=batch.first_row))
+
+        def locate(at: int) -> tuple[int, int]:
+            index = bisect_right(starts, at) - 1
+            return index, lines[index].count(_SEP, 0, at - starts[index])
+
+        # Hits in identifier columns (order and invoice numbers) are never reported;
+        # they only tell whether the column holds sorted numbers (`_find_id_columns`),
+        # which matters for later batches under another header. Their digit runs are
+        # dropped before matching, and that question is answered from the first few
+        # of them (or all, when those are sorted) by a second, narrow search.
+        id_cols = {c for c, r in roles.items() if r == "identifier"}
+        dropped: dict[int, set[int]] = {}  # identifier column -> starts of its runs
+
+        def keep(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+            out = []
+            for span in runs:
+                col = locate(span[0])[1]
+                if col in id_cols:
+                    dropped.setdefault(col, set()).add(span[0])
+                else:
+                    out.append(span)
+            return out
+
+        narrow = bool(id_cols) and self.det.runs_only
         by_row: dict[int, list[tuple[int, Hit]]] = {}
         bare_by_col: dict[int, list[tuple[int, Hit]]] = {}
-        for hit in self.det.tins(blob):
-            index = bisect_right(starts, hit.start) - 1
-            col = lines[index].count(_SEP, 0, hit.start - starts[index])
+        for hit in self.det.tins(blob, keep=keep if narrow else None):
+            index, col = locate(hit.start)
             by_row.setdefault(index, []).append((col, hit))
             if hit.bare:
                 bare_by_col.setdefault(col, []).append((index, hit))
+        for col in sorted(dropped.keys() - self._id_columns):
+            bare_by_col[col] = self._id_column_hits(blob, sorted(dropped[col]), locate)
         self._find_id_columns(bare_by_col, roles)
         analysed = set()
+        base = _base(batch.where)
         for index, hits in by_row.items():
             row = batch.rows[index]
             evidence: tuple[bool, bool, bool] | None = None  # looked at only when needed
@@ -192,7 +230,9 @@ class FileScan:
                 confirmed = hit.score >= self.det.threshold or role == "tin"
                 if not confirmed and not (has_name and has_home):
                     continue
-                where = _where(batch.where, row=batch.first_row + index, column=col + 1)
+                where = base.copy()
+                where["row"] = batch.first_row + index
+                where["column"] = col + 1
                 self._add_tin(hit, has_name, has_home, where)
                 analysed.add(index)
         if self.provenance:
@@ -201,6 +241,26 @@ class FileScan:
                     self._row_name_address(row, roles, batch, index)
         elif len(analysed) < len(batch.rows):
             self.unanalysed = True
+
+    def _id_column_hits(
+        self, blob: str, starts: list[int], locate: Callable[[int], tuple[int, int]]
+    ) -> list[tuple[int, Hit]]:
+        """The bare hits of one identifier column, from the starts of its digit runs.
+
+        When the hits of the first `_PROBE_RUNS` runs are neither ascending nor
+        descending, the column is not one of sorted numbers whatever follows: those
+        stand for all (`_find_id_columns` decides the same on them).
+        """
+        hits: list[tuple[int, Hit]] = []
+        for wanted in (starts[:_PROBE_RUNS], starts) if len(starts) > _PROBE_RUNS else (starts,):
+            found = self.det.tins(blob, keep=_starting_at(set(wanted)))
+            hits = [(locate(hit.start)[0], hit) for hit in found if hit.bare]
+            values = [int(hit.value) for _, hit in hits]
+            ascending = all(a < b for a, b in pairwise(values))
+            descending = all(a > b for a, b in pairwise(values))
+            if not (ascending or descending):
+                break
+        return hits
 
     def _find_id_columns(
         self, bare_by_col: dict[int, list[tuple[int, Hit]]], roles: dict[int, str]

@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ftiscan.scanner.detect import Detector, Hit, digit_runs, literal_prefixes, run_reach
+from ftiscan.scanner import detect
+from ftiscan.scanner.detect import (
+    Detector,
+    Hit,
+    digit_runs,
+    group_runs,
+    literal_prefixes,
+    run_reach,
+    whole_groups,
+)
 from ftiscan.scanner.packs import load_packs
 
 _RUNS = re.compile(r"[\d -][\d -]{8,}")
@@ -84,6 +93,79 @@ def test_detector_provenance_fast_equals_plain(words: list[str], case: str) -> N
     text = "".join(words)
     text = text.lower() if case == "lower" else text.upper() if case == "upper" else text
     assert _key(_DETECTOR.provenance(text)) == _key(_PLAIN.provenance(text))
+
+
+_ASCII_TEXT = st.text(alphabet="0123456789" * 4 + "-  .x\n", max_size=300)
+_GROUP_DIGITS = re.compile(r"\d+")
+
+
+def _has_nine_in_groups(run: str) -> bool:
+    """Consecutive whole digit groups of ``run`` hold nine digits (brute force)."""
+    sizes = [len(group) for group in _GROUP_DIGITS.findall(run)]
+    return any(
+        sum(sizes[i:j]) == 9 for i in range(len(sizes)) for j in range(i + 1, len(sizes) + 1)
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ASCII_TEXT, st.booleans(), st.booleans())
+def test_detector_ascii_runs_both_ways_equal_plain(text: str, context: bool, dense: bool) -> None:
+    """On ASCII text both run finders (few runs / many runs) list the runs that hold nine
+    digits, and of them those with nine digits in whole groups; matching finds what the
+    whole-text passes find."""
+    text = ("SSN " + text) if context else text
+    found = [m.span() for m in _RUNS.finditer(text)]
+    digits = [s for s in found if sum(ch.isdigit() for ch in text[s[0] : s[1]]) >= 9]
+    groups = [s for s in digits if _has_nine_in_groups(text[s[0] : s[1]])]
+    saved = detect._DENSE
+    detect._DENSE = 10**9 if dense else 0
+    try:
+        assert (digit_runs(text), group_runs(text)) == (digits, groups)
+        assert _key(_DETECTOR.tins(text)) == _key(_PLAIN.tins(text))
+    finally:
+        detect._DENSE = saved
+
+
+def test_detector_shape_cache_starts_over_when_full() -> None:
+    """Shapes that never repeat do not grow the cache past its bound."""
+    for width in range(9, 9 + detect._SHAPE_CACHE_MAX // 4):
+        for sep in ("", " ", "-", " -"):
+            group_runs("x" + "1" * 4 + sep + "2" * (width - 4) + "x")
+    assert len(detect._shape_flags) <= detect._SHAPE_CACHE_MAX
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ASCII_TEXT, st.integers(min_value=0, max_value=6))
+def test_detector_keep_drops_only_the_hits_of_dropped_runs(text: str, every: int) -> None:
+    """A ``keep`` filter removes exactly the hits inside the runs it drops."""
+    runs = digit_runs(text)
+    dropped = runs[::every] if every else []
+    kept = [s for s in runs if s not in dropped]
+
+    def keep(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        return [s for s in spans if s not in dropped]
+
+    inside = [h for h in _DETECTOR.tins(text) if any(a <= h.start < b for a, b in kept)]
+    assert _key(_DETECTOR.tins(text, keep=keep)) == _key(inside)
+
+
+def test_detector_builtin_tins_match_whole_groups() -> None:
+    """Every built-in TIN signature refuses a digit beside its match."""
+    assert _DETECTOR._grouped == {sig.id for sig in _DETECTOR.tin_sigs}
+    assert _DETECTOR.runs_only
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [(r"(?<!\d)\d{9}(?!\d)", True), (r"(?<![\d.-])\d{9}(?![\d.-])", True),
+     (r"(?<!\d) ?\d{9} ?(?! ?\d)", True), (r"(?<!\d)(?:\d{9}|\d{3}-\d{6})(?!\d)", True),
+     (r"\d{9}", False), (r"(?<!\d)\d{9}", False), (r"\d{9}(?!\d)", False),
+     (r"(?<!\d[ -])\d{9}(?!\d)", False), (r"(?<![0-8])\d{9}(?!\d)", False),
+     (r"(?<!\d)\d{9}(?!\d\d)", False), (r"(?<!\d)(?!\d)", False)],
+)  # fmt: skip
+def test_whole_groups(pattern: str, expected: bool) -> None:
+    """Only a width-one look-behind and a look-ahead that both refuse digits qualify."""
+    assert whole_groups(re.compile(pattern)) is expected
 
 
 _DETECTOR = Detector(load_packs())

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ftiscan.scanner.detect import Detector
+from ftiscan.scanner.model import Location, Rows
+from ftiscan.scanner.packs import load_packs
+from ftiscan.scanner.records import FileScan
 from tests.scanner.conftest import Outcome, dashed
 
 Scan = Callable[[bytes], Outcome]
@@ -158,3 +166,50 @@ def test_records_headerless_rows_with_place_words_are_people(scan_bytes: Scan, s
         ["Daniel R Hill", ids[2], "77 Valley Street", "Salt Lake City", "UT", "84101"],
     ]
     assert scan_bytes(_csv(rows)) == {"fti.taxpayer-record": ("critical", 3)}
+
+
+# --- identifier columns: the narrow search gives what matching every cell gives -------
+
+_KEY = b"k" * 32
+_WHERE = Location(Path("mem.csv"))
+
+
+def _plain_detector(det: Detector) -> Detector:
+    """The same detector with every TIN signature matched over the whole text."""
+    slow = Detector(det.packs)
+    slow._tin_plan = tuple((sig, None) for sig in slow.tin_sigs)
+    return slow
+
+
+_FAST = Detector(load_packs())
+_SLOW = _plain_detector(_FAST)
+
+
+def _findings(det: Detector, batches: list[Rows]) -> list[dict[str, object]]:
+    scan = FileScan(det, _KEY)
+    for batch in batches:
+        scan.feed(batch)
+    return scan.findings("mem.csv", None, approved=False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=40), min_size=0, max_size=24),
+    st.integers(min_value=1, max_value=12),
+    st.sampled_from([1, 7, 150_000]),
+    st.booleans(),
+)
+def test_records_identifier_columns_narrow_equals_plain(
+    steps: list[int], size: int, gap: int, dashed_ids: bool
+) -> None:
+    """Identifier columns (sorted or not) decide later batches under another header the
+    same way whether their digit runs are searched or dropped and probed."""
+    base = 123_450_000
+    ids = [str(base + gap * k) for k in steps]
+    cells = [dashed(i) if dashed_ids and n % 3 == 0 else i for n, i in enumerate(ids)]
+    header = ("Invoice", "Name", "Street", "City", "State", "ZIP")
+    person = ("Maria Ortega", "412 Willow Creek Rd", "Springfield", "IL", "62704")
+    rows = [(cell, *person) for cell in cells]
+    batches = [Rows(rows[i : i + size], 2 + i, header, _WHERE) for i in range(0, len(rows), size)]
+    batches.append(Rows(list(rows), 2 + len(rows), None, _WHERE))  # no header: col 0 is data
+    assert _findings(_FAST, batches) == _findings(_SLOW, batches)
