@@ -274,6 +274,67 @@ def _shared_strings(
             table.append(text)
 
 
+_PAD_LITERALS = frozenset("- /()")
+
+
+def digit_pattern(code: str) -> str | None:
+    """The zero-padding pattern of an Excel number format, or None.
+
+    Excel's special formats keep leading zeros that the stored number lost: "Social
+    Security Number" is ``000-00-0000``, "Zip Code" ``00000``, "Zip Code + 4"
+    ``00000-0000``. Only codes made of ``0`` digits and literal separators (plain,
+    backslash-escaped or quoted) count; anything else (decimals, colours, sections)
+    leaves the number as written.
+
+    >>> digit_pattern("000-00-0000"), digit_pattern('000\\\\-00\\\\-0000'), digit_pattern("0.00")
+    ('000-00-0000', '000-00-0000', None)
+    """
+    out: list[str] = []
+    text = code.replace('"', "")
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            ch = text[i + 1]
+            i += 1
+        if ch != "0" and ch not in _PAD_LITERALS:
+            return None
+        out.append(ch)
+        i += 1
+    pattern = "".join(out)
+    return pattern if pattern.count("0") >= 2 else None
+
+
+def format_digits(value: str, pattern: str) -> str:
+    """``value`` (an integer as digits) laid out in ``pattern``'s zero positions.
+
+    >>> format_digits("12345678", "000-00-0000"), format_digits("1234567890", "00000")
+    ('012-34-5678', '1234567890')
+    """
+    width = pattern.count("0")
+    if not value.isdigit() or len(value) > width:
+        return value
+    digits = iter(value.zfill(width))
+    return "".join(next(digits) if ch == "0" else ch for ch in pattern)
+
+
+def _styles(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget) -> list[str | None]:
+    """Per cell style index (``s``), the zero-padding pattern of its number format."""
+    codes: dict[str, str] = {}
+    styles: list[str | None] = []
+    inside = False
+    with open_part(zf, info, budget) as fh:
+        for start, name, elem in XmlEvents(fh):
+            if name == "cellXfs":
+                inside = start
+            elif start and name == "numFmt":
+                codes[elem.get("numFmtId", "")] = elem.get("formatCode", "")
+            elif start and inside and name == "xf":
+                code = codes.get(elem.get("numFmtId", "0"))
+                styles.append(digit_pattern(code) if code else None)
+    return styles
+
+
 _COLUMN_CACHE: dict[str, int] = {}
 
 
@@ -293,7 +354,7 @@ def _column(ref: str) -> int | None:
     return index
 
 
-def _cell_value(cell: Element, strings: list[str]) -> str:
+def _cell_value(cell: Element, strings: list[str], styles: list[str | None]) -> str:
     kind = cell.get("t")
     if kind == "inlineStr":
         for child in cell:
@@ -308,7 +369,13 @@ def _cell_value(cell: Element, strings: list[str]) -> str:
     if not raw:
         return ""
     if kind is None or kind == "n":
-        return number_text(raw)
+        text = number_text(raw)
+        style = cell.get("s")
+        if styles and style is not None and style.isdigit() and int(style) < len(styles):
+            pattern = styles[int(style)]
+            if pattern is not None:
+                return format_digits(text, pattern)
+        return text
     if kind == "s":
         try:
             index = int(raw)
@@ -321,7 +388,12 @@ def _cell_value(cell: Element, strings: list[str]) -> str:
 
 
 def _sheet(
-    zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: Location, budget: Budget, strings: list[str]
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    where: Location,
+    budget: Budget,
+    strings: list[str],
+    styles: list[str | None],
 ) -> Iterator[Rows]:
     table = Table(where, budget.limits, budget)
     number = 0
@@ -342,7 +414,7 @@ def _sheet(
                     continue
                 if name == "c":
                     events.hold -= 1
-                    value = _cell_value(elem, strings)
+                    value = _cell_value(elem, strings, styles)
                     at = elem.get("r")
                     index = _column(at) if at else None
                     if index is None or index >= MAX_COLUMNS:
@@ -430,8 +502,21 @@ def extract_xlsx(
                 raise
             yield Unread(replace(where, sheet="sharedStrings"), exc.reason)
 
+    styles: list[str | None] = []
+    styles_part = next(
+        (part for kind, part in rels.values() if kind.endswith("/styles")),
+        posixpath.join(folder, "styles.xml"),
+    )
+    if styles_part in names:
+        try:
+            styles = _styles(zf, names[styles_part], budget)
+        except ExtractError as exc:
+            if budget.exhausted:
+                raise
+            yield Unread(replace(where, sheet="styles"), exc.reason)
+
     def read_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, at: Location) -> Iterator[Item]:
-        return _sheet(zf, info, at, budget, strings)
+        return _sheet(zf, info, at, budget, strings, styles)
 
     for title, part in sheets:
         if not budget.take_part():
