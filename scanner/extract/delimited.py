@@ -2,8 +2,8 @@
 
 - The delimiter is sniffed from the first lines (`sniff_delimiter`): among comma, tab,
   pipe and semicolon, the one that splits the most lines into the same number (> 1) of
-  fields; ties go to the larger number of fields, then to fewer cells holding a stray
-  quote (a wrong delimiter splits quoted fields), then to that order.
+  fields; ties go to fewer cells holding a stray quote (a wrong delimiter splits quoted
+  fields), then to the larger number of fields, then to that order.
 - The header (`looks_like_header`): the first row has no cell that is mostly digits and
   at least one alphabetic cell, and its columns differ from the data below (a text cell
   over numbers, a length unlike the data's fixed length, a usual column name such as
@@ -176,7 +176,7 @@ def sniff_delimiter(lines: Sequence[str], *, strict: bool = False) -> tuple[str,
         share = seen / len(records)
         # A wrong delimiter splits quoted fields and leaves stray quotes in the cells.
         stray = sum('"' in cell for row in records for cell in row)
-        key = (share, fields, -stray, -rank)
+        key = (share, -stray, fields, -rank)
         if best is None or key > best:
             best, choice = key, (delim, fields, share)
     return choice
