@@ -52,6 +52,7 @@ from typing import IO, TYPE_CHECKING
 
 from ftiscan.scanner.errors import ExtractError, LimitExceeded
 from ftiscan.scanner.extract import _budget
+from ftiscan.scanner.extract._streams import random_access, read_bounded
 from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
 
 if TYPE_CHECKING:
@@ -68,7 +69,6 @@ __all__ = [
     "is_tar",
     "member_location",
     "office_reader",
-    "read_bounded",
 ]
 
 Item = Segment | Rows | Unread
@@ -160,32 +160,8 @@ def dispatch_member(
         yield Unread(where, _reason(exc))
 
 
-def read_bounded(fh: IO[bytes], limit: int) -> bytes:
-    """All of ``fh``, or `LimitExceeded` ("bytes") when it holds more than ``limit`` bytes."""
-    parts: list[bytes] = []
-    size = 0
-    read = getattr(fh, "read1", fh.read)
-    while True:
-        data = read(min(_BUFFER, limit + 1 - size))
-        if not data:
-            return b"".join(parts)
-        parts.append(data)
-        size += len(data)
-        if size > limit:
-            raise LimitExceeded("bytes", f"archive larger than {limit} bytes")
-
-
-def _seekable(fh: IO[bytes]) -> bool:
-    try:
-        return bool(fh.seekable())
-    except (OSError, ValueError):
-        return False
-
-
 def _random_access(fh: IO[bytes], limits: Limits) -> IO[bytes]:
-    if _seekable(fh):
-        return fh
-    return io.BytesIO(read_bounded(fh, limits.max_decompressed_bytes))
+    return random_access(fh, limits.max_decompressed_bytes)
 
 
 @dataclass(slots=True)

@@ -49,7 +49,8 @@ from typing import IO
 
 from ftiscan.scanner.errors import ExtractError, LimitExceeded
 from ftiscan.scanner.extract import _decode
-from ftiscan.scanner.extract.archive import dispatch_member, member_location, read_bounded
+from ftiscan.scanner.extract._streams import read_bounded
+from ftiscan.scanner.extract.archive import dispatch_member, member_location
 from ftiscan.scanner.extract.text import extract_text
 from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
 

@@ -24,13 +24,13 @@ streams may share sectors, so their sizes can add up to more than the file holds
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from typing import IO
 
 import olefile
 
 from ftiscan.scanner.errors import ExtractError, LimitExceeded
+from ftiscan.scanner.extract._streams import random_access
 from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
 
 __all__ = ["KINDS", "Budget", "extract_ole", "ole_kind", "open_ole", "read_stream", "seekable"]
@@ -56,15 +56,7 @@ class Budget:
 
 def seekable(fh: IO[bytes], limits: Limits) -> IO[bytes]:
     """``fh`` if it can seek (from its start), else its bytes in memory (bounded)."""
-    try:
-        if fh.seekable() and fh.tell() == 0:
-            return fh
-    except (OSError, ValueError):
-        pass
-    data = fh.read(limits.max_decompressed_bytes + 1)
-    if len(data) > limits.max_decompressed_bytes:
-        raise LimitExceeded("bytes", f"more than {limits.max_decompressed_bytes} bytes")
-    return io.BytesIO(data)
+    return random_access(fh, limits.max_decompressed_bytes)
 
 
 def open_ole(fh: IO[bytes], limits: Limits) -> olefile.OleFileIO:

@@ -40,8 +40,9 @@ from typing import IO, Any
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from ftiscan.scanner.errors import ExtractError, LimitExceeded
+from ftiscan.scanner.errors import ExtractError
 from ftiscan.scanner.extract import text
+from ftiscan.scanner.extract._streams import random_access
 from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
 
 __all__ = ["MAX_PAGE_NOTES", "extract_pdf"]
@@ -60,15 +61,10 @@ _COMMENTS = (pdfium_c.FPDF_ANNOT_TEXT, pdfium_c.FPDF_ANNOT_FREETEXT)
 
 
 def _source(fh: IO[bytes], limits: Limits) -> IO[bytes] | bytes:
-    try:
-        if fh.seekable() and fh.tell() == 0 and callable(getattr(fh, "readinto", None)):
-            return fh
-    except (OSError, ValueError):
-        pass
-    data = fh.read(limits.max_decompressed_bytes + 1)
-    if len(data) > limits.max_decompressed_bytes:
-        raise LimitExceeded("bytes", f"more than {limits.max_decompressed_bytes} bytes")
-    return data
+    stream = random_access(fh, limits.max_decompressed_bytes)
+    if isinstance(stream, io.BytesIO) or callable(getattr(stream, "readinto", None)):
+        return stream
+    return stream.read()  # pragma: no cover - a seekable stream without readinto
 
 
 def _open(source: IO[bytes] | bytes) -> pdfium.PdfDocument:

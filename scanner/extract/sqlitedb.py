@@ -33,7 +33,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import IO
 
-from ftiscan.scanner.errors import ExtractError, LimitExceeded
+from ftiscan.scanner.errors import ExtractError
+from ftiscan.scanner.extract._streams import read_bounded
 from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
 
 __all__ = ["MAGIC", "extract_sqlite"]
@@ -43,20 +44,6 @@ MAGIC = b"SQLite format 3\x00"
 _ROWID_ALIASES = ("rowid", "_rowid_", "oid")
 _READ = 1024 * 1024
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _read(fh: IO[bytes], limit: int) -> bytes:
-    parts: list[bytes] = []
-    size = 0
-    read = getattr(fh, "read1", fh.read)
-    while True:
-        data = read(min(_READ, limit + 1 - size))
-        if not data:
-            return b"".join(parts)
-        parts.append(data)
-        size += len(data)
-        if size > limit:
-            raise LimitExceeded("bytes", f"database larger than {limit} bytes")
 
 
 def _quote(name: str) -> str:
@@ -166,7 +153,7 @@ def extract_sqlite(
 ) -> Iterator[Segment | Rows | Unread]:
     """Yield the rows of every table of the SQLite database ``fh`` (see the module)."""
     del depth  # blobs are not handed on as members
-    data = _read(fh, limits.max_decompressed_bytes)
+    data = read_bounded(fh, limits.max_decompressed_bytes)
     conn = _open(data)
     del data
     try:
