@@ -9,24 +9,17 @@ count, name every part it could not read with its reason, and leak nothing.
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 import random
 import sqlite3
 import subprocess
-import tarfile
-import zipfile
-from email.message import EmailMessage
 from pathlib import Path
 
-import py7zr
 import pytest
 
 from ftiscan.scanner.examples import valid_ssn
 from tests.agent.conftest import FTISCAN, private_env
-from tests.scanner.extract.test_ooxml import _docx, _p, _r, _sheet, _xlsx
-from tests.scanner.extract.test_pdf import _pdf
+from tests.synthetic import formats
 from tests.synthetic.home import secrets_in
 from tests.synthetic.report import load_report
 
@@ -34,6 +27,7 @@ pytestmark = pytest.mark.slow
 
 PEOPLE = 5
 HEADER = ("Name", "SSN", "Street", "City", "State", "ZIP")
+MAIL_BODY = "See the attached export.\n"
 
 
 def _people(seed: int) -> list[tuple[str, ...]]:
@@ -60,43 +54,6 @@ def _csv(rows: list[tuple[str, ...]]) -> bytes:
     return ("\n".join(",".join(r) for r in [HEADER, *rows]) + "\n").encode()
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return out.getvalue()
-
-
-def _tar_gz(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return gzip.compress(out.getvalue())
-
-
-def _7z(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with py7zr.SevenZipFile(out, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(data, name)
-    return out.getvalue()
-
-
-def _mail(attachments: dict[str, bytes]) -> bytes:
-    message = EmailMessage()
-    message["From"] = "analyst@example.invalid"
-    message["To"] = "files@example.invalid"
-    message["Subject"] = "export"
-    message.set_content("See the attached export.\n")
-    for name, data in attachments.items():
-        message.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
-    return bytes(message)
-
-
 def _sqlite(rows: list[tuple[str, ...]], path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute("create table payees (name, ssn, street, city, state, zip)")
@@ -104,31 +61,14 @@ def _sqlite(rows: list[tuple[str, ...]], path: Path) -> None:
     db.close()
 
 
-def _bytes_of(zf: zipfile.ZipFile) -> bytes:
-    fp = zf.fp
-    assert isinstance(fp, io.BytesIO)
-    return fp.getvalue()
-
-
 def _xlsx_of(rows: list[tuple[str, ...]]) -> bytes:
     """A workbook whose sheet "Payees" holds the header and rows as inline strings."""
-    cols = "ABCDEF"
-    xml = "".join(
-        f'<row r="{n}">'
-        + "".join(
-            f'<c r="{cols[i]}{n}" t="inlineStr"><is><t>{value}</t></is></c>'
-            for i, value in enumerate(row)
-        )
-        + "</row>"
-        for n, row in enumerate([HEADER, *rows], start=1)
-    )
-    return _bytes_of(_xlsx([("Payees", _sheet(xml))]))
+    return formats.xlsx({"Payees": [HEADER, *rows]}, shared_strings=False)
 
 
 def _docx_of(rows: list[tuple[str, ...]]) -> bytes:
     """A letter whose paragraphs each name one taxpayer, their SSN and home address."""
-    body = "".join(_p(_r(f"{r[0]}, SSN {r[1]}, {r[2]}, {r[3]}, {r[4]} {r[5]}")) for r in rows)
-    return _bytes_of(_docx(body))
+    return formats.docx([f"{r[0]}, SSN {r[1]}, {r[2]}, {r[3]}, {r[4]} {r[5]}" for r in rows])
 
 
 def _encrypted_flag(data: bytes) -> bytes:
@@ -153,13 +93,19 @@ class Tree:
         for rows in sets:
             for row in rows:
                 self.secrets += [row[0], row[1], row[2]]
-        self._write("exports.zip", _zip({"q1/payees.csv": _csv(sets[0])}), [("q1/payees.csv", 5)])
         self._write(
-            "backup.tar.gz", _tar_gz({"data/p.csv": _csv(sets[1])}), [("backup.tar/data/p.csv", 5)]
+            "exports.zip",
+            formats.zip_archive({"q1/payees.csv": _csv(sets[0])}),
+            [("q1/payees.csv", 5)],
         )
-        self._write("old.7z", _7z({"p.csv": _csv(sets[2])}), [("p.csv", 5)])
-        inner = _zip({"deep/p.csv": _csv(sets[3])})
-        mail = _mail({"export.zip": inner, "list.csv": _csv(sets[4])})
+        self._write(
+            "backup.tar.gz",
+            formats.tar_archive({"data/p.csv": _csv(sets[1])}, "gz"),
+            [("backup.tar/data/p.csv", 5)],
+        )
+        self._write("old.7z", formats.sevenzip({"p.csv": _csv(sets[2])}), [("p.csv", 5)])
+        inner = formats.zip_archive({"deep/p.csv": _csv(sets[3])})
+        mail = formats.eml(MAIL_BODY, {"export.zip": inner, "list.csv": _csv(sets[4])})
         self._write(
             "Mail/fwd.eml",
             mail,
@@ -167,23 +113,25 @@ class Tree:
         )
         self._write("Documents/payees.xlsx", _xlsx_of(sets[9]), [(None, 5)])
         self._write("Documents/letter.docx", _docx_of(sets[10]), [(None, 5)])
-        sheet = _mail({"payees.xlsx": _xlsx_of(sets[11])})
+        sheet = formats.eml(MAIL_BODY, {"payees.xlsx": _xlsx_of(sets[11])})
         self._write("Mail/sheet.eml", sheet, [("attachments/payees.xlsx", 5)])
         _sqlite(sets[5], root / "app.db")
         self.expected[("app.db", None)] = 5
         pages = [[", ".join(row) for row in sets[6]], None]
-        self._write("printout.pdf", _pdf(pages), [(None, 5)])
+        self._write("printout.pdf", formats.pdf(pages), [(None, 5)])
         self.unread.add(("printout.pdf", "", "no-text-layer"))
-        secret = _encrypted_flag(_zip({"a.csv": _csv(sets[7]), "b.csv": _csv(sets[8])}))
+        secret = _encrypted_flag(
+            formats.zip_archive({"a.csv": _csv(sets[7]), "b.csv": _csv(sets[8])})
+        )
         self._write("locked.zip", secret, [("b.csv", 5)])
         self.unread.add(("locked.zip", "a.csv", "encrypted"))
         nested = b"plain words\n"
         for level in range(6):
-            nested = _zip({f"level{level}.zip" if level else "note.txt": nested})
+            nested = formats.zip_archive({f"level{level}.zip" if level else "note.txt": nested})
         (root / "nested.zip").write_bytes(nested)
-        bomb = _zip({"spaces.txt": b"x " * (32 * 1024 * 1024)})
+        bomb = formats.zip_archive({"spaces.txt": b"x " * (32 * 1024 * 1024)})
         (root / "bomb.zip").write_bytes(bomb)
-        (root / "cut.zip").write_bytes(_zip({"x.csv": _csv(sets[0])})[:-30])
+        (root / "cut.zip").write_bytes(formats.zip_archive({"x.csv": _csv(sets[0])})[:-30])
 
     def _write(self, rel: str, data: bytes, members: list[tuple[str | None, int]]) -> None:
         path = self.root / rel

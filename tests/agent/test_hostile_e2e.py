@@ -8,32 +8,26 @@ exit 0 (nothing here holds taxpayer data), and the scanning processes must stay 
 from __future__ import annotations
 
 import gzip
-import io
 import resource
 import struct
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.agent.conftest import FTISCAN, private_env
-from tests.scanner.extract.test_ooxml import _docx, _p, _r, _sheet, _xlsx
-from tests.scanner.extract.test_pdf import _pdf
+from tests.synthetic import formats
+from tests.synthetic.formats import sheet_xml, word_p, word_r
 from tests.synthetic.report import load_report
 
 pytestmark = pytest.mark.slow
 MB = 1024 * 1024
 
 
-def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", method) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return out.getvalue()
+def _zip(members: dict[str, bytes]) -> bytes:
+    return formats.zip_archive(members)
 
 
 def _nested_bomb(levels: int = 3, fan: int = 16) -> bytes:
@@ -64,12 +58,6 @@ def _gzip_zeros(path: Path, size: int = 1024 * MB) -> None:
             fh.write(block)
 
 
-def _bytes_of(zf: zipfile.ZipFile) -> bytes:
-    fp = zf.fp
-    assert isinstance(fp, io.BytesIO)
-    return fp.getvalue()
-
-
 LAUGHS = (
     '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
     + "".join(
@@ -97,8 +85,8 @@ def _tree(root: Path) -> dict[str, set[str]]:
         f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>{"x " * 200}</t></is></c></row>'
         for n in range(1, 2)
     )
-    huge_sheet = _sheet(rows).replace("</sheetData>", "<row/>" * (40 * MB // 6) + "</sheetData>")
-    put("expands.xlsx", _bytes_of(_xlsx([("S", huge_sheet)])), {"limit:ratio", "limit:bytes"})
+    huge_sheet = sheet_xml(rows).replace("</sheetData>", "<row/>" * (40 * MB // 6) + "</sheetData>")
+    put("expands.xlsx", formats.xlsx_xml([("S", huge_sheet)]), {"limit:ratio", "limit:bytes"})
     put("many.zip", _zip({f"m{n}.txt": b"" for n in range(100_000)}), {"limit:members"})
     deep = b"bottom\n"
     for level in range(200):
@@ -110,13 +98,13 @@ def _tree(root: Path) -> dict[str, set[str]]:
     locked[locked.find(b"PK\x01\x02") + 8] |= 1
     put("locked.zip", bytes(locked), {"encrypted"})
     put("cut.zip", _zip({"a.txt": b"words " * 1000})[:-40], {"corrupt"})
-    xlsx = _bytes_of(_xlsx([("S", _sheet('<row r="1"><c r="A1"><v>5</v></c></row>'))]))
+    xlsx = formats.xlsx_xml([("S", sheet_xml('<row r="1"><c r="A1"><v>5</v></c></row>'))])
     put("cut.xlsx", xlsx[: len(xlsx) // 2], {"corrupt"})
-    docx = _bytes_of(_docx(_p(_r("hello")) * 200))
+    docx = formats.docx_xml(word_p(word_r("hello")) * 200)
     put("cut.docx", docx[: len(docx) // 2], {"corrupt"})
-    pdf = _pdf([["page one text"], ["page two text"]])
+    pdf = formats.pdf([["page one text"], ["page two text"]])
     put("cut.pdf", pdf[: len(pdf) // 2], {"corrupt"})
-    laughs = _bytes_of(_docx(_p(_r("x")), {"word/document.xml": LAUGHS + "<w:document/>"}))
+    laughs = formats.docx_xml(word_p(word_r("x")), {"word/document.xml": LAUGHS + "<w:document/>"})
     put("laughs.docx", laughs, {"corrupt"})
     put("one-line.txt", b"word " * (10 * MB), set())
     put("bad-utf8.txt", b"caf\xc3 \xff\xfe na\xefve \x80\x81 text\n" * 1000, set())

@@ -10,7 +10,6 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import py7zr
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,6 +18,7 @@ from ftiscan.scanner.errors import ExtractError, LimitExceeded
 from ftiscan.scanner.examples import valid_ssn
 from ftiscan.scanner.extract import archive
 from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
+from tests.synthetic import formats
 
 Item = Segment | Rows | Unread
 WHERE = Location(Path("/scan/box.zip"))
@@ -32,32 +32,6 @@ def _csv(rows: int, seed: int = 1) -> bytes:
         ssn = valid_ssn(rng)
         lines.append(b"Ann%d,%s,%d Main St,%05d" % (i, ssn.encode(), i + 1, 20500 + i % 99))
     return b"\n".join(lines) + b"\n"
-
-
-def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", method) as zf:
-        for name, data in members.items():
-            zf.writestr(zipfile.ZipInfo(name), data, compress_type=method)
-    return out.getvalue()
-
-
-def _tar(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w") as tf:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return out.getvalue()
-
-
-def _7z(members: dict[str, bytes], password: str | None = None, header: bool = False) -> bytes:
-    out = io.BytesIO()
-    with py7zr.SevenZipFile(out, "w", password=password, header_encryption=header) as sz:
-        for name, data in members.items():
-            sz.writestr(data, name)
-    return out.getvalue()
 
 
 def _all(items: Iterator[Item]) -> list[Item]:
@@ -78,7 +52,9 @@ def _rows(items: list[Item]) -> list[tuple[str, ...]]:
 
 def test_archive_zip_members_dispatched() -> None:
     """A CSV member gives rows and a text member segments, each named by its member path."""
-    data = _zip({"dir/people.csv": _csv(40), "notes/letter.txt": b"Dear taxpayer\nthanks\n"})
+    data = formats.zip_archive(
+        {"dir/people.csv": _csv(40), "notes/letter.txt": b"Dear taxpayer\nthanks\n"}
+    )
     items = _all(archive.extract_zip(io.BytesIO(data), WHERE, Limits()))
     assert len(_rows(items)) == 40
     assert {item.where.member for item in items} == {"dir/people.csv", "notes/letter.txt"}
@@ -92,7 +68,7 @@ def test_archive_zip_members_dispatched() -> None:
 )
 def test_archive_zip_every_stdlib_method(method: int) -> None:
     """Stored, deflate, bzip2 and lzma members are read alike."""
-    data = _zip({"people.csv": _csv(25)}, method)
+    data = formats.zip_archive({"people.csv": _csv(25)}, method)
     items = _all(archive.extract_zip(io.BytesIO(data), WHERE, Limits()))
     assert len(_rows(items)) == 25
 
@@ -111,7 +87,9 @@ def test_archive_zip64_member() -> None:
 
 def test_archive_zip_hostile_names_kept_as_names() -> None:
     """Absolute, climbing and backslashed names are only names; a leading slash goes."""
-    data = _zip({"/etc/abs.txt": b"one\n", "../../up.txt": b"two\n", "win\\dir\\b.txt": b"three\n"})
+    data = formats.zip_archive(
+        {"/etc/abs.txt": b"one\n", "../../up.txt": b"two\n", "win\\dir\\b.txt": b"three\n"}
+    )
     items = _all(archive.extract_zip(io.BytesIO(data), WHERE, Limits()))
     assert _members(items) == [
         ("Segment", "etc/abs.txt"),
@@ -133,7 +111,7 @@ def test_archive_zip_not_seekable_is_read_into_memory() -> None:
         def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]  # bytes buffer
             return self._inner.readinto(buffer)
 
-    data = _zip({"people.csv": _csv(5)})
+    data = formats.zip_archive({"people.csv": _csv(5)})
     items = _all(archive.extract_zip(io.BufferedReader(Pipe(data)), WHERE, Limits()))
     assert len(_rows(items)) == 5
     with pytest.raises(LimitExceeded, match="limit:bytes"):
@@ -146,7 +124,7 @@ def test_archive_zip_not_seekable_is_read_into_memory() -> None:
 
 def test_archive_zip_encrypted_member() -> None:
     """A member with the encryption flag is unread (encrypted); the others are read."""
-    data = bytearray(_zip({"secret.csv": _csv(3), "open.txt": b"plain words\n"}))
+    data = bytearray(formats.zip_archive({"secret.csv": _csv(3), "open.txt": b"plain words\n"}))
     # Set bit 0 of the general purpose flags of the first member, locally and centrally.
     data[6] |= 1
     central = data.find(b"PK\x01\x02")
@@ -158,7 +136,9 @@ def test_archive_zip_encrypted_member() -> None:
 
 def test_archive_zip_bad_crc_member_is_corrupt() -> None:
     """A member whose data do not match its CRC is corrupt; the next member is read."""
-    data = bytearray(_zip({"a.txt": b"alpha line\n" * 10, "b.txt": b"beta\n"}, zipfile.ZIP_STORED))
+    data = bytearray(
+        formats.zip_archive({"a.txt": b"alpha line\n" * 10, "b.txt": b"beta\n"}, zipfile.ZIP_STORED)
+    )
     start = data.find(b"alpha")
     data[start : start + 5] = b"omega"
     items = _all(archive.extract_zip(io.BytesIO(bytes(data)), WHERE, Limits()))
@@ -168,14 +148,14 @@ def test_archive_zip_bad_crc_member_is_corrupt() -> None:
 
 def test_archive_zip_truncated_directory_is_corrupt() -> None:
     """A ZIP cut before its central directory cannot be read at all."""
-    data = _zip({"people.csv": _csv(200)})
+    data = formats.zip_archive({"people.csv": _csv(200)})
     with pytest.raises(ExtractError, match="corrupt"):
         _all(archive.extract_zip(io.BytesIO(data[: len(data) // 2]), WHERE, Limits()))
 
 
 def test_archive_zip_unsupported_method() -> None:
     """A member compressed with a method zipfile lacks is unread with the method's name."""
-    data = bytearray(_zip({"a.txt": b"words\n"}, zipfile.ZIP_STORED))
+    data = bytearray(formats.zip_archive({"a.txt": b"words\n"}, zipfile.ZIP_STORED))
     for offset in (8, data.find(b"PK\x01\x02") + 10):
         data[offset : offset + 2] = (9).to_bytes(2, "little")
     items = _all(archive.extract_zip(io.BytesIO(bytes(data)), WHERE, Limits()))
@@ -184,7 +164,7 @@ def test_archive_zip_unsupported_method() -> None:
 
 def test_archive_zip_bomb_member_hits_ratio() -> None:
     """A member of 100 MB of text in a small ZIP stops at the ratio limit; others are read."""
-    data = _zip({"bomb.txt": b"a" * 100_000_000, "after.txt": b"after\n"})
+    data = formats.zip_archive({"bomb.txt": b"a" * 100_000_000, "after.txt": b"after\n"})
     assert len(data) < 200_000
     started = time.monotonic()
     items = _all(archive.extract_zip(io.BytesIO(data), WHERE, Limits()))
@@ -199,7 +179,9 @@ def test_archive_zip_total_bytes_limit() -> None:
     with pytest.raises(LimitExceeded, match="limit:bytes"):
         _all(
             archive.extract_zip(
-                io.BytesIO(_zip(members)), WHERE, Limits(max_decompressed_bytes=500_000)
+                io.BytesIO(formats.zip_archive(members)),
+                WHERE,
+                Limits(max_decompressed_bytes=500_000),
             )
         )
 
@@ -208,12 +190,12 @@ def test_archive_zip_overall_ratio() -> None:
     """Many members each under 1 MiB but all far too compressible end with ratio."""
     members = {f"m{i}.txt": b"a" * 1_000_000 for i in range(30)}
     with pytest.raises(LimitExceeded, match="limit:ratio"):
-        _all(archive.extract_zip(io.BytesIO(_zip(members)), WHERE, Limits()))
+        _all(archive.extract_zip(io.BytesIO(formats.zip_archive(members)), WHERE, Limits()))
 
 
 def test_archive_zip_member_limit() -> None:
     """Past max_members, one limit:members for the archive and nothing more."""
-    data = _zip({f"m{i}.txt": b"word %d\n" % i for i in range(20)})
+    data = formats.zip_archive({f"m{i}.txt": b"word %d\n" % i for i in range(20)})
     items = _all(archive.extract_zip(io.BytesIO(data), WHERE, Limits(max_members=5)))
     assert [i.where.member for i in items if isinstance(i, Segment)] == [
         f"m{i}.txt" for i in range(5)
@@ -223,16 +205,16 @@ def test_archive_zip_member_limit() -> None:
 
 def test_archive_zip_huge_directory_refused() -> None:
     """A central directory far larger than max_members allows is not parsed."""
-    data = _zip({f"{i:04d}-{'x' * 200}.txt": b"" for i in range(50)})
+    data = formats.zip_archive({f"{i:04d}-{'x' * 200}.txt": b"" for i in range(50)})
     items = _all(archive.extract_zip(io.BytesIO(data), WHERE, Limits(max_members=2)))
     assert _unread(items) == [(None, "limit:members")]
 
 
 def test_archive_zip_nested_depth() -> None:
     """ZIPs inside ZIPs are opened down to max_depth, then limit:depth names the member."""
-    data = _zip({"people.csv": _csv(3)})
+    data = formats.zip_archive({"people.csv": _csv(3)})
     for level in range(3):
-        data = _zip({f"level{level}.zip": data})
+        data = formats.zip_archive({f"level{level}.zip": data})
     items = _all(archive.extract_zip(io.BytesIO(data), WHERE, Limits(max_depth=4)))
     assert [i.where.member for i in items if isinstance(i, Rows)] == [
         "level2.zip/level1.zip/level0.zip/people.csv"
@@ -244,13 +226,15 @@ def test_archive_zip_nested_depth() -> None:
 def test_archive_zip_inside_member_keeps_outer_member() -> None:
     """An archive that is itself a member names its members below the outer member."""
     where = Location(Path("/scan/mail.eml"), member="attachments/a.zip")
-    items = _all(archive.extract_zip(io.BytesIO(_zip({"b.csv": _csv(2)})), where, Limits()))
+    items = _all(
+        archive.extract_zip(io.BytesIO(formats.zip_archive({"b.csv": _csv(2)})), where, Limits())
+    )
     assert {item.where.member for item in items} == {"attachments/a.zip/b.csv"}
 
 
 def test_archive_zip_unsupported_member() -> None:
     """A member the registry cannot read is unread with its kind."""
-    data = _zip({"pic.png": b"\x89PNG\r\n\x1a\n" + bytes(64)})
+    data = formats.zip_archive({"pic.png": b"\x89PNG\r\n\x1a\n" + bytes(64)})
     items = _all(archive.extract_zip(io.BytesIO(data), WHERE, Limits()))
     assert _unread(items) == [("pic.png", "unsupported:png")]
 
@@ -265,7 +249,9 @@ def test_archive_office_reader_hook(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(archive, "office_reader", lambda zf: reader)
     items = _all(
-        archive.extract_zip(io.BytesIO(_zip({"word/document.xml": b"<w/>"})), WHERE, Limits())
+        archive.extract_zip(
+            io.BytesIO(formats.zip_archive({"word/document.xml": b"<w/>"})), WHERE, Limits()
+        )
     )
     assert calls == [("word/document.xml",)]
     assert [item.text for item in items if isinstance(item, Segment)] == [
@@ -276,7 +262,7 @@ def test_archive_office_reader_hook(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_archive_office_reader_default_is_none() -> None:
     """The default hook reads every ZIP as an archive."""
-    with zipfile.ZipFile(io.BytesIO(_zip({"a.txt": b"x"}))) as zf:
+    with zipfile.ZipFile(io.BytesIO(formats.zip_archive({"a.txt": b"x"}))) as zf:
         assert archive.office_reader(zf) is None
 
 
@@ -307,7 +293,7 @@ def test_archive_tar_members_and_specials_skipped() -> None:
 
 def test_archive_tar_member_limit() -> None:
     """Past max_members regular members, one limit:members and nothing more."""
-    data = _tar({f"m{i}.txt": b"word\n" for i in range(10)})
+    data = formats.tar_archive({f"m{i}.txt": b"word\n" for i in range(10)})
     items = _all(archive.extract_tar(io.BytesIO(data), WHERE, Limits(max_members=3)))
     assert [i.where.member for i in items if isinstance(i, Segment)] == [
         "m0.txt",
@@ -320,7 +306,7 @@ def test_archive_tar_member_limit() -> None:
 @pytest.mark.parametrize("cut", [0.5, 0.9])
 def test_archive_tar_truncated(cut: float) -> None:
     """A tar cut short raises corrupt after what was read before the cut."""
-    data = _tar({"a.txt": b"first member\n", "people.csv": _csv(5000)})
+    data = formats.tar_archive({"a.txt": b"first member\n", "people.csv": _csv(5000)})
     seen: list[Item] = []
     with pytest.raises(ExtractError, match="corrupt"):
         seen.extend(archive.extract_tar(io.BytesIO(data[: int(len(data) * cut)]), WHERE, Limits()))
@@ -329,14 +315,14 @@ def test_archive_tar_truncated(cut: float) -> None:
 
 def test_archive_tar_cut_between_headers() -> None:
     """A tar cut inside a header (not at a block boundary) is corrupt too."""
-    data = _tar({"a.txt": b"first\n", "b.txt": b"second\n"})
+    data = formats.tar_archive({"a.txt": b"first\n", "b.txt": b"second\n"})
     with pytest.raises(ExtractError, match="corrupt"):
         _all(archive.extract_tar(io.BytesIO(data[: 1024 + 100]), WHERE, Limits()))
 
 
 def test_archive_tar_in_zip_depth() -> None:
     """A tar member of a ZIP is opened one level deeper and names its members below it."""
-    data = _zip({"backup.tar": _tar({"people.csv": _csv(4)})})
+    data = formats.zip_archive({"backup.tar": formats.tar_archive({"people.csv": _csv(4)})})
     items = _all(archive.extract_zip(io.BytesIO(data), WHERE, Limits()))
     assert [i.where.member for i in items if isinstance(i, Rows)] == ["backup.tar/people.csv"]
     items = _all(archive.extract_zip(io.BytesIO(data), WHERE, Limits(max_depth=1)))
@@ -352,7 +338,7 @@ def test_archive_is_tar() -> None:
             info.size = 1
             tf.addfile(info, io.BytesIO(b"x"))
         assert archive.is_tar(out.getvalue())
-    v7 = bytearray(_tar({"a.txt": b"x"})[:512])
+    v7 = bytearray(formats.tar_archive({"a.txt": b"x"})[:512])
     v7[257:265] = bytes(8)
     v7[148:156] = b" " * 8
     v7[148:156] = b"%06o\x00 " % sum(v7)
@@ -365,7 +351,9 @@ def test_archive_is_tar() -> None:
 
 def test_archive_7z_members() -> None:
     """7z members are read from memory and named; empty members give nothing."""
-    data = _7z({"dir/people.csv": _csv(12), "letter.txt": b"Dear taxpayer\n", "empty.txt": b""})
+    data = formats.sevenzip(
+        {"dir/people.csv": _csv(12), "letter.txt": b"Dear taxpayer\n", "empty.txt": b""}
+    )
     assert archive.is_7z(data)
     items = _all(archive.extract_7z(io.BytesIO(data), WHERE, Limits()))
     assert _members(items) == [("Rows", "dir/people.csv"), ("Segment", "letter.txt")]
@@ -374,21 +362,21 @@ def test_archive_7z_members() -> None:
 
 def test_archive_7z_encrypted_members() -> None:
     """A 7z with encrypted data lists its members as encrypted."""
-    data = _7z({"people.csv": _csv(3), "b.txt": b"x\n"}, password=PASSWORD)
+    data = formats.sevenzip({"people.csv": _csv(3), "b.txt": b"x\n"}, password=PASSWORD)
     items = _all(archive.extract_7z(io.BytesIO(data), WHERE, Limits()))
     assert _unread(items) == [("people.csv", "encrypted"), ("b.txt", "encrypted")]
 
 
 def test_archive_7z_encrypted_header() -> None:
     """A 7z whose header is encrypted cannot be read at all."""
-    data = _7z({"people.csv": _csv(3)}, password=PASSWORD, header=True)
+    data = formats.sevenzip({"people.csv": _csv(3)}, password=PASSWORD, header=True)
     with pytest.raises(ExtractError, match="encrypted"):
         _all(archive.extract_7z(io.BytesIO(data), WHERE, Limits()))
 
 
 def test_archive_7z_bomb_stops_early() -> None:
     """200 MB of zeros in a small 7z stop at the limits in bounded time."""
-    data = _7z({"zeros.txt": b"a" * 200_000_000})
+    data = formats.sevenzip({"zeros.txt": b"a" * 200_000_000})
     assert len(data) < 100_000
     started = time.monotonic()
     with pytest.raises(LimitExceeded, match="limit:ratio"):
@@ -400,7 +388,7 @@ def test_archive_7z_bomb_stops_early() -> None:
 
 def test_archive_7z_corrupt() -> None:
     """Damaged 7z data or a damaged header is corrupt."""
-    data = bytearray(_7z({"a.txt": b"some text line\n" * 200}))
+    data = bytearray(formats.sevenzip({"a.txt": b"some text line\n" * 200}))
     with pytest.raises(ExtractError, match="corrupt"):
         _all(archive.extract_7z(io.BytesIO(bytes(data[:40])), WHERE, Limits()))
     data[40:60] = b"\xff" * 20
@@ -410,7 +398,7 @@ def test_archive_7z_corrupt() -> None:
 
 def test_archive_7z_member_limit_and_early_close() -> None:
     """Past max_members, limit:members; closing the iterator early ends the worker."""
-    data = _7z({f"m{i}.txt": b"word %d\n" % i for i in range(8)})
+    data = formats.sevenzip({f"m{i}.txt": b"word %d\n" % i for i in range(8)})
     items = _all(archive.extract_7z(io.BytesIO(data), WHERE, Limits(max_members=3)))
     assert [i.where.member for i in items if isinstance(i, Segment)] == [
         "m0.txt",
@@ -439,7 +427,7 @@ def test_archive_arbitrary_bytes_raise_only_extract_error(blob: bytes, kind: str
 
 def test_archive_zip_speed() -> None:
     """A realistic 20 MB CSV in a ZIP is read at a reasonable rate (no quadratic path)."""
-    data = _zip({"people.csv": _csv(300_000)})
+    data = formats.zip_archive({"people.csv": _csv(300_000)})
     started = time.monotonic()
     rows = _rows(_all(archive.extract_zip(io.BytesIO(data), WHERE, Limits())))
     assert len(rows) == 300_000

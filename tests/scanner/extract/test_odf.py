@@ -16,18 +16,11 @@ from ftiscan.scanner.errors import ExtractError
 from ftiscan.scanner.examples import valid_ssn
 from ftiscan.scanner.extract import odf
 from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
+from tests.synthetic import formats
+from tests.synthetic.formats import ODF_MIME as MIME
+from tests.synthetic.formats import ODF_NS as NS
 
 WHERE = Location(Path("people.ods"))
-NS = (
-    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
-    'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
-    'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
-    'xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0" '
-    'xmlns:dc="http://purl.org/dc/elements/1.1/"'
-)
-MIME = "application/vnd.oasis.opendocument."
 LAUGHS = (
     '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
     + "".join(
@@ -46,20 +39,8 @@ def _ssn(seed: int) -> str:
 def _odf(
     kind: str, body: str | bytes, extra: dict[str, str | bytes] | None = None
 ) -> zipfile.ZipFile:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(zipfile.ZipInfo("mimetype"), MIME + kind)
-        if isinstance(body, str):
-            body = (
-                f"<office:document-content {NS}><office:body><office:{kind}>{body}"
-                f"</office:{kind}></office:body></office:document-content>"
-            )
-        zf.writestr("content.xml", body)
-        zf.writestr("META-INF/manifest.xml", "<manifest/>")
-        zf.writestr("Thumbnails/thumbnail.png", b"\x89PNG\r\n\x1a\n")
-        for name, data in (extra or {}).items():
-            zf.writestr(name, data)
-    return zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    """The writer's package as the readers take it."""
+    return zipfile.ZipFile(io.BytesIO(formats.odf(kind, body, extra)))
 
 
 def _run(reader: object, zf: zipfile.ZipFile, where: Location = WHERE, **limits: int) -> list[Item]:

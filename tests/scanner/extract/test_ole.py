@@ -1,22 +1,20 @@
 """OLE2 containers, legacy Excel workbooks and Outlook messages.
 
-Every input is built here at test time: `_ole` writes a compound file (version 3, 512-byte
-sectors, a mini stream for small streams) from a tree of names, `_workbook` a BIFF8
-workbook stream, `_message` the streams of an .msg file. Nothing comes from real people;
-identifiers are generated with ``valid_ssn``.
+Every input is built at test time by `tests.synthetic.formats`: `ole` writes a compound
+file (version 3, 512-byte sectors, a mini stream for small streams) from a tree of
+names, `biff8_workbook` a BIFF8 workbook stream, `msg_tree` the streams of an .msg file.
+Nothing comes from real people; identifiers are generated with ``valid_ssn``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import itertools
 import random
 import struct
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Union
+from typing import IO
 
 import olefile
 import pytest
@@ -27,235 +25,15 @@ from ftiscan.scanner.errors import ExtractError, LimitExceeded
 from ftiscan.scanner.examples import valid_ssn
 from ftiscan.scanner.extract import msg, ole, xls
 from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
+from tests.synthetic import formats
 
-Tree = dict[str, Union[bytes, "Tree"]]
+Tree = formats.OleTree
+Cell = formats.Cell
 Item = Segment | Rows | Unread
-
-_SECTOR, _MINI, _CUTOFF = 512, 64, 4096
-_FREE, _END, _FATSECT, _NONE = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
-
-
-def _ole(tree: Tree) -> bytes:
-    """An OLE2 compound file holding ``tree`` (dicts are storages, bytes are streams)."""
-    entries: list[list[object]] = []  # name, type, kids, data, start
-
-    def add(name: str, node: bytes | Tree) -> int:
-        index = len(entries)
-        entries.append([])
-        if isinstance(node, dict):
-            kids = [add(key, value) for key, value in node.items()]
-            entries[index] = [name, 1, kids, b"", _END]
-        else:
-            entries[index] = [name, 2, [], node, _END]
-        return index
-
-    add("Root Entry", tree)
-    entries[0][1] = 5
-    sectors: list[bytes] = []
-    fat: list[int] = []
-
-    def alloc(data: bytes) -> int:
-        count = -(-len(data) // _SECTOR)
-        first = len(sectors)
-        for k in range(count):
-            sectors.append(data[k * _SECTOR : (k + 1) * _SECTOR].ljust(_SECTOR, b"\0"))
-            fat.append(first + k + 1 if k < count - 1 else _END)
-        return first if count else _END
-
-    mini = bytearray()
-    minifat: list[int] = []
-    for entry in entries:
-        data = entry[3]
-        assert isinstance(data, bytes)
-        if entry[1] != 2 or not data or len(data) >= _CUTOFF:
-            continue
-        first = len(mini) // _MINI
-        count = -(-len(data) // _MINI)
-        minifat += [first + k + 1 for k in range(count - 1)] + [_END]
-        mini += data.ljust(count * _MINI, b"\0")
-        entry[4] = first
-    for entry in entries:
-        data = entry[3]
-        assert isinstance(data, bytes)
-        if entry[1] == 2 and len(data) >= _CUTOFF:
-            entry[4] = alloc(data)
-    entries[0][4] = alloc(bytes(mini))
-    minifat_bytes = b"".join(struct.pack("<I", v) for v in minifat)
-    minifat_bytes = minifat_bytes.ljust(-(-len(minifat_bytes) // _SECTOR) * _SECTOR, b"\xff")
-    minifat_start = alloc(minifat_bytes)
-    directory = bytearray()
-    right_of: dict[int, int] = {}
-    for entry in entries:
-        family = entry[2]
-        assert isinstance(family, list)
-        right_of.update(itertools.pairwise(family))
-    for index, (name, kind, kids, data, start) in enumerate(entries):
-        assert isinstance(name, str)
-        assert isinstance(kids, list)
-        assert isinstance(data, bytes)
-        right = right_of.get(index, _NONE)
-        encoded = name.encode("utf-16-le") + b"\0\0"
-        size = len(mini) if kind == 5 else len(data)
-        directory += struct.pack(
-            "<64sHBBIII16sIQQIII",
-            encoded,
-            len(encoded),
-            kind,
-            1,
-            _NONE,
-            right,
-            kids[0] if kids else _NONE,
-            b"\0" * 16,
-            0,
-            0,
-            0,
-            start,
-            size,
-            0,
-        )
-    while len(directory) % _SECTOR:
-        directory += struct.pack(
-            "<64sHBBIII16sIQQIII", b"", 0, 0, 0, _NONE, _NONE, _NONE, b"", 0, 0, 0, 0, 0, 0
-        )
-    dir_start = alloc(bytes(directory))
-    count = 1
-    while count * (_SECTOR // 4) < len(sectors) + count:
-        count += 1
-    fat_start = len(sectors)
-    fat += [_FATSECT] * count
-    fat += [_FREE] * (count * (_SECTOR // 4) - len(fat))
-    fat_bytes = b"".join(struct.pack("<I", v) for v in fat)
-    difat = [fat_start + k for k in range(count)] + [_FREE] * (109 - count)
-    header = (
-        ole.MAGIC
-        + b"\0" * 16
-        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
-        + b"\0" * 6
-        + struct.pack(
-            "<IIIIIIIII",
-            0,
-            count,
-            dir_start,
-            0,
-            _CUTOFF,
-            minifat_start if minifat else _END,
-            len(minifat_bytes) // _SECTOR,
-            _END,
-            0,
-        )
-        + b"".join(struct.pack("<I", v) for v in difat)
-    )
-    assert len(header) == _SECTOR
-    return header + b"".join(sectors) + fat_bytes
-
-
-# -- BIFF8 -------------------------------------------------------------------------------
-
-Cell = str | float | None
-
-
-def _rec(kind: int, data: bytes) -> bytes:
-    return struct.pack("<HH", kind, len(data)) + data
-
-
-def _bof(kind: int) -> bytes:
-    return _rec(0x0809, struct.pack("<HHHHII", 0x0600, kind, 0x0DBB, 0x07CC, 0, 6))
-
-
-def _sheet_name(name: str, pos: int) -> bytes:
-    encoded = name.encode("utf-16-le")
-    return _rec(0x0085, struct.pack("<IBBBB", pos, 0, 0, len(name), 1) + encoded)
-
-
-def _workbook(sheets: list[tuple[str, list[list[Cell]]]], filepass: bool = False) -> bytes:
-    """A BIFF8 workbook stream: LABEL cells for text, NUMBER cells for numbers."""
-    head = [_bof(0x0005)]
-    if filepass:
-        head.append(_rec(0x002F, b"\x01\x00" + b"\x00" * 52))
-    bodies = []
-    for _, rows in sheets:
-        cells = []
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                if isinstance(value, str):
-                    data = struct.pack("<HHHHB", r, c, 0, len(value), 1)
-                    cells.append(_rec(0x0204, data + value.encode("utf-16-le")))
-                elif value is not None:
-                    cells.append(_rec(0x0203, struct.pack("<HHHd", r, c, 0, value)))
-        width = max((len(row) for row in rows), default=0)
-        dims = _rec(0x0200, struct.pack("<IIHHH", 0, len(rows), 0, width, 0))
-        bodies.append(_bof(0x0010) + dims + b"".join(cells) + _rec(0x000A, b""))
-    pos = sum(map(len, head)) + sum(len(_sheet_name(n, 0)) for n, _ in sheets) + 4
-    names = []
-    for (name, _), body in zip(sheets, bodies, strict=True):
-        names.append(_sheet_name(name, pos))
-        pos += len(body)
-    return b"".join([*head, *names, _rec(0x000A, b""), *bodies])
-
-
-def _xls(sheets: list[tuple[str, list[list[Cell]]]], **kw: bool) -> bytes:
-    return _ole({"Workbook": _workbook(sheets, **kw)})
-
-
-# -- MSG ---------------------------------------------------------------------------------
 
 
 def _u(text: str) -> bytes:
     return text.encode("utf-16-le")
-
-
-def _props(header: int, values: dict[int, tuple[int, int]]) -> bytes:
-    """A properties stream: ``header`` bytes, then (prop -> (type, value)) entries."""
-    out = b"\0" * header
-    for prop, (kind, value) in values.items():
-        out += struct.pack("<IIQ", prop << 16 | kind, 6, value)
-    return out
-
-
-def _filetime(year: int) -> int:
-    seconds = time.mktime((year, 4, 15, 12, 0, 0, 0, 0, 0)) - time.timezone
-    return int((seconds + 11644473600) * 10_000_000)
-
-
-def _message(
-    *,
-    subject: str = "Quarterly list",
-    body: str | None = "Hello,\nsee the list.\n",
-    attachments: list[tuple[str, bytes | Tree, int]] | None = None,
-    header: int = 32,
-    extra: Tree | None = None,
-) -> Tree:
-    """The streams of a message; attachments are (name, data or message tree, method)."""
-    tree: Tree = {
-        "__properties_version1.0": _props(header, {0x0039: (0x0040, _filetime(2024))}),
-        "__substg1.0_0037001F": _u(subject),
-        "__substg1.0_0C1A001F": _u("Pat Example"),
-        "__substg1.0_5D01001F": _u("pat@example.test"),
-        "__recip_version1.0_#00000000": {
-            "__properties_version1.0": _props(8, {0x0C15: (0x0003, 1)}),
-            "__substg1.0_3001001F": _u("Lee Sample"),
-            "__substg1.0_39FE001F": _u("lee@example.test"),
-        },
-        "__recip_version1.0_#00000001": {
-            "__properties_version1.0": _props(8, {0x0C15: (0x0003, 2)}),
-            "__substg1.0_3001001F": _u("Kim Test"),
-            "__substg1.0_39FE001F": _u("kim@example.test"),
-        },
-    }
-    if body is not None:
-        tree["__substg1.0_1000001F"] = _u(body)
-    for number, (name, data, method) in enumerate(attachments or []):
-        storage: Tree = {
-            "__properties_version1.0": _props(8, {0x3705: (0x0003, method)}),
-            "__substg1.0_3707001F": _u(name),
-        }
-        if isinstance(data, dict):
-            storage["__substg1.0_3701000D"] = data
-        else:
-            storage["__substg1.0_37010102"] = data
-        tree[f"__attach_version1.0_#{number:08X}"] = storage
-    tree.update(extra or {})
-    return tree
 
 
 def _csv(ssns: list[str]) -> bytes:
@@ -290,7 +68,7 @@ def _texts(items: list[Item]) -> str:
 
 def test_ole_writer_round_trips_through_olefile() -> None:
     """The test writer makes files olefile reads back, big and small streams alike."""
-    data = _ole({"Small": b"x" * 100, "Big": b"y" * 5000, "Store": {"Inner": b"z" * 70}})
+    data = formats.ole({"Small": b"x" * 100, "Big": b"y" * 5000, "Store": {"Inner": b"z" * 70}})
     reader = olefile.OleFileIO(data)
     assert sorted("/".join(p) for p in reader.listdir()) == ["Big", "Small", "Store/Inner"]
     assert reader.openstream("Big").read() == b"y" * 5000
@@ -314,7 +92,7 @@ def test_ole_writer_round_trips_through_olefile() -> None:
 )
 def test_ole_kind_from_directory_entries(tree: Tree, kind: str) -> None:
     """The kind comes from the root entries, and the stream position is kept."""
-    fh = io.BytesIO(_ole(tree))
+    fh = io.BytesIO(formats.ole(tree))
     fh.seek(5)
     assert ole.ole_kind(fh) == kind
     assert fh.tell() == 5
@@ -330,7 +108,9 @@ def test_ole_kind_of_damaged_directory_is_corrupt() -> None:
 
 def test_ole_extract_encrypted_office_document() -> None:
     """A password-protected OOXML file (EncryptionInfo + EncryptedPackage) is encrypted."""
-    data = _ole({"EncryptionInfo": b"\4\0\4\0" + b"\0" * 60, "EncryptedPackage": b"\0" * 600})
+    data = formats.ole(
+        {"EncryptionInfo": b"\4\0\4\0" + b"\0" * 60, "EncryptedPackage": b"\0" * 600}
+    )
     with pytest.raises(ExtractError) as caught:
         _run(ole.extract_ole, data)
     assert caught.value.reason == "encrypted"
@@ -339,13 +119,13 @@ def test_ole_extract_encrypted_office_document() -> None:
 def test_ole_extract_word_document_is_unsupported() -> None:
     """A Word 97 document is named as unsupported with its kind."""
     with pytest.raises(ExtractError) as caught:
-        _run(ole.extract_ole, _ole({"WordDocument": b"\0" * 100}))
+        _run(ole.extract_ole, formats.ole({"WordDocument": b"\0" * 100}))
     assert (caught.value.reason, caught.value.detail) == ("unsupported", "doc")
 
 
 def test_ole_extract_reads_non_seekable_stream() -> None:
     """A stream that cannot seek is read into memory, within the bytes limit."""
-    data = _xls([("S", [["name", "zip"], ["Ann", "20500"]])])
+    data = formats.xls([("S", [["name", "zip"], ["Ann", "20500"]])])
     raw = io.BufferedReader(_OneWay(data))
     items = list(ole.extract_ole(raw, WHERE, Limits()))
     assert [(i.first_row, i.rows) for i in items if isinstance(i, Rows)] == [
@@ -383,7 +163,7 @@ def test_xls_rows_with_header_sheet_and_integers() -> None:
         [f"Person {i}", float(s), f"{i + 1} Main St", 12.5] for i, s in enumerate(ssns)
     ]
     other: list[list[Cell]] = [["a", None, "b"], [None], ["c", 4.0]]
-    items = _run(xls.extract_xls, _xls([("People", people), ("Notes", other)]))
+    items = _run(xls.extract_xls, formats.xls([("People", people), ("Notes", other)]))
     rows = [i for i in items if isinstance(i, Rows)]
     assert [(r.where.sheet, r.first_row, r.header) for r in rows] == [
         ("People", 2, ("name", "ssn", "street", "balance")),
@@ -402,7 +182,7 @@ def test_xls_batches_and_leading_empty_rows() -> None:
     sheet: list[list[Cell]] = [[None], [None], ["name", "zip"]] + [
         [f"P{i}", f"{20500 + i}"] for i in range(25)
     ]
-    items = _run(xls.extract_xls, _xls([("S", sheet)]), Limits(batch_rows=10))
+    items = _run(xls.extract_xls, formats.xls([("S", sheet)]), Limits(batch_rows=10))
     rows = [i for i in items if isinstance(i, Rows)]
     assert [(r.first_row, len(r.rows)) for r in rows] == [(4, 10), (14, 10), (24, 5)]
     assert {r.header for r in rows} == {("name", "zip")}
@@ -421,7 +201,7 @@ def test_xls_cell_text_kinds() -> None:
 def test_xls_with_filepass_is_encrypted() -> None:
     """A workbook with a FILEPASS record is reported as encrypted."""
     with pytest.raises(ExtractError) as caught:
-        _run(xls.extract_xls, _xls([("S", [["x"]])], filepass=True))
+        _run(xls.extract_xls, formats.xls([("S", [["x"]])], filepass=True))
     assert caught.value.reason == "encrypted"
 
 
@@ -429,7 +209,7 @@ def test_xls_damaged_workbook_stream_is_corrupt() -> None:
     """A Workbook stream that is not BIFF is corrupt; no stream at all is corrupt too."""
     for tree in ({"Workbook": b"\x09\x08\x02\x00" + b"\xff" * 300}, {"Other": b"\0" * 10}):
         with pytest.raises(ExtractError) as caught:
-            _run(xls.extract_xls, _ole(tree))
+            _run(xls.extract_xls, formats.ole(tree))
         assert caught.value.reason == "corrupt"
 
 
@@ -437,7 +217,7 @@ def test_xls_workbook_larger_than_the_bytes_limit() -> None:
     """A Workbook stream larger than max_decompressed_bytes is not read."""
     sheet: list[list[Cell]] = [[f"row {i}", float(i)] for i in range(2000)]
     with pytest.raises(LimitExceeded, match="limit:bytes"):
-        _run(xls.extract_xls, _xls([("S", sheet)]), Limits(max_decompressed_bytes=10_000))
+        _run(xls.extract_xls, formats.xls([("S", sheet)]), Limits(max_decompressed_bytes=10_000))
 
 
 def test_xls_text_limit() -> None:
@@ -447,7 +227,9 @@ def test_xls_text_limit() -> None:
     with pytest.raises(LimitExceeded, match="limit:bytes"):
         seen.extend(
             xls.extract_xls(
-                io.BytesIO(_xls([("S", sheet)])), WHERE, Limits(max_text_chars=5000, batch_rows=100)
+                io.BytesIO(formats.xls([("S", sheet)])),
+                WHERE,
+                Limits(max_text_chars=5000, batch_rows=100),
             )
         )
     assert 0 < sum(len(i.rows) for i in seen if isinstance(i, Rows)) < 3000
@@ -460,7 +242,7 @@ def test_msg_headers_and_body_lines() -> None:
     """Headers come first, then an empty line and the body, with its line numbers."""
     ssn = _ssns(1)[0]
     body = f"Hello,\nthe number is {ssn[:3]}-{ssn[3:5]}-{ssn[5:]}.\n"
-    items = _run(msg.extract_msg, _ole(_message(body=body)))
+    items = _run(msg.extract_msg, formats.ole(formats.msg_tree(body=body)))
     text = _texts(items)
     assert text.splitlines() == [
         "From: Pat Example <pat@example.test>",
@@ -478,7 +260,7 @@ def test_msg_headers_and_body_lines() -> None:
 def test_msg_attachment_goes_to_the_registry() -> None:
     """A CSV attachment gives rows under member attachments/<name>."""
     ssns = _ssns(4)
-    data = _ole(_message(attachments=[("people.csv", _csv(ssns), 1)]))
+    data = formats.ole(formats.msg_tree(attachments=[("people.csv", _csv(ssns), 1)]))
     items = _run(msg.extract_msg, data)
     rows = [i for i in items if isinstance(i, Rows)]
     assert [(r.where.member, r.first_row, len(r.rows)) for r in rows] == [
@@ -490,10 +272,12 @@ def test_msg_attachment_goes_to_the_registry() -> None:
 def test_msg_embedded_message_is_read_recursively() -> None:
     """An attached message is read one level deeper, its attachments under its member."""
     ssns = _ssns(2)
-    inner = _message(subject="Forwarded", header=24, attachments=[("list.csv", _csv(ssns), 1)])
-    outer = _message(attachments=[("fwd.msg", inner, 5), ("note.txt", b"plain note\n", 1)])
+    inner = formats.msg_tree(
+        subject="Forwarded", header=24, attachments=[("list.csv", _csv(ssns), 1)]
+    )
+    outer = formats.msg_tree(attachments=[("fwd.msg", inner, 5), ("note.txt", b"plain note\n", 1)])
     where = Location(Path("mail.pst"), member="inbox/0001.msg")
-    items = _run(msg.extract_msg, _ole(outer), where=where)
+    items = _run(msg.extract_msg, formats.ole(outer), where=where)
     members = [(type(i).__name__, i.where.member) for i in items]
     assert members == [
         ("Segment", "inbox/0001.msg"),
@@ -506,8 +290,10 @@ def test_msg_embedded_message_is_read_recursively() -> None:
 
 def test_msg_depth_limit() -> None:
     """At max_depth attachments are not opened: Unread limit:depth for each."""
-    inner = _message(header=24)
-    data = _ole(_message(attachments=[("fwd.msg", inner, 5), ("a.csv", _csv(_ssns(1)), 1)]))
+    inner = formats.msg_tree(header=24)
+    data = formats.ole(
+        formats.msg_tree(attachments=[("fwd.msg", inner, 5), ("a.csv", _csv(_ssns(1)), 1)])
+    )
     items = _run(msg.extract_msg, data, Limits(max_depth=0))
     assert [(i.where.member, i.reason) for i in items if isinstance(i, Unread)] == [
         ("attachments/fwd.msg", "limit:depth"),
@@ -517,11 +303,15 @@ def test_msg_depth_limit() -> None:
 
 def test_msg_deeply_nested_messages_stop_at_depth() -> None:
     """A message inside a message ... ends with limit:depth at the configured depth."""
-    tree = _message(header=24, subject="level 9")
+    tree = formats.msg_tree(header=24, subject="level 9")
     for level in range(8, 0, -1):
-        tree = _message(header=24, subject=f"level {level}", attachments=[("m.msg", tree, 5)])
+        tree = formats.msg_tree(
+            header=24, subject=f"level {level}", attachments=[("m.msg", tree, 5)]
+        )
     items = _run(
-        msg.extract_msg, _ole(_message(attachments=[("m.msg", tree, 5)])), Limits(max_depth=3)
+        msg.extract_msg,
+        formats.ole(formats.msg_tree(attachments=[("m.msg", tree, 5)])),
+        Limits(max_depth=3),
     )
     unread = [i for i in items if isinstance(i, Unread)]
     assert [(u.where.member, u.reason) for u in unread] == [
@@ -532,7 +322,9 @@ def test_msg_deeply_nested_messages_stop_at_depth() -> None:
 def test_msg_member_limit_and_duplicate_names() -> None:
     """Past max_members one Unread limit:members; repeated names are told apart."""
     files = [("same.txt", f"note {i}\n".encode(), 1) for i in range(5)]
-    items = _run(msg.extract_msg, _ole(_message(attachments=files)), Limits(max_members=3))
+    items = _run(
+        msg.extract_msg, formats.ole(formats.msg_tree(attachments=files)), Limits(max_members=3)
+    )
     assert [i.where.member for i in items if isinstance(i, Segment)][1:] == [
         "attachments/same.txt",
         "attachments/same.txt~2",
@@ -547,7 +339,7 @@ def test_msg_unsupported_and_ole_object_attachments() -> None:
     """An attachment of an unsupported kind and an OLE object are named Unread."""
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 40
     ole_object: Tree = {"\x01Ole": b"\0" * 20, "CONTENTS": b"\0" * 10}
-    data = _ole(_message(attachments=[("pic.png", png, 1), ("obj", ole_object, 6)]))
+    data = formats.ole(formats.msg_tree(attachments=[("pic.png", png, 1), ("obj", ole_object, 6)]))
     items = _run(msg.extract_msg, data)
     assert [(i.where.member, i.reason) for i in items if isinstance(i, Unread)] == [
         ("attachments/pic.png", "unsupported:png"),
@@ -558,33 +350,17 @@ def test_msg_unsupported_and_ole_object_attachments() -> None:
 def test_msg_html_body_when_no_plain_body() -> None:
     """Without a plain body the HTML body is read as text, lines after the headers."""
     html = b"<html><head><style>p{}</style></head><body><p>Dear Lee,</p><p>List below</p></body>"
-    data = _ole(_message(body=None, extra={"__substg1.0_10130102": html}))
+    data = formats.ole(formats.msg_tree(body=None, extra={"__substg1.0_10130102": html}))
     lines = _texts(_run(msg.extract_msg, data)).splitlines()
     assert lines[-3:] == ["", "Dear Lee,", "List below"]
-
-
-def _lzfu(rtf: bytes) -> bytes:
-    """LZFu with literals only, then the end marker (a reference to the write position)."""
-    body = bytearray()
-    write = 207
-    for start in range(0, len(rtf), 8):
-        chunk = rtf[start : start + 8]
-        if len(chunk) == 8:
-            body += b"\0" + chunk
-            write = (write + 8) & 0xFFF
-        else:
-            write = (write + len(chunk)) & 0xFFF
-            body += bytes([1 << len(chunk)]) + chunk + struct.pack(">H", write << 4)
-            break
-    else:
-        body += b"\x01" + struct.pack(">H", write << 4)
-    return struct.pack("<IIII", len(body) + 12, len(rtf), 0x75465A4C, 0) + bytes(body)
 
 
 def test_msg_rtf_body_when_no_other_body() -> None:
     """The compressed RTF body is decompressed and read as RTF, numbered after headers."""
     rtf = rb"{\rtf1\ansi{\fonttbl{\f0 Arial;}}\pard First line\par Second line\par}"
-    data = _ole(_message(body=None, extra={"__substg1.0_10090102": _lzfu(rtf)}))
+    data = formats.ole(
+        formats.msg_tree(body=None, extra={"__substg1.0_10090102": formats.lzfu(rtf)})
+    )
     items = _run(msg.extract_msg, data)
     body = [i for i in items if isinstance(i, Segment) and "First" in i.text]
     assert [(b.where.line, b.text) for b in body] == [(7, "First line\nSecond line\n")]
@@ -604,7 +380,7 @@ def test_msg_decompress_rtf_back_reference() -> None:
 def test_msg_without_message_streams_is_corrupt() -> None:
     """An OLE2 file without message properties is not an .msg: corrupt."""
     with pytest.raises(ExtractError) as caught:
-        _run(msg.extract_msg, _ole({"Something": b"\0" * 10}))
+        _run(msg.extract_msg, formats.ole({"Something": b"\0" * 10}))
     assert caught.value.reason == "corrupt"
 
 
@@ -614,16 +390,16 @@ def test_msg_streams_sharing_sectors_hit_the_bytes_limit() -> None:
     with pytest.raises(LimitExceeded, match="limit:bytes"):
         _run(
             msg.extract_msg,
-            _ole(_message(body="y" * 40_000)),
+            formats.ole(formats.msg_tree(body="y" * 40_000)),
             Limits(max_decompressed_bytes=len(big)),
         )
 
 
 def test_ole_dispatch_of_xls_and_msg() -> None:
     """extract_ole reads workbooks and messages by their kind."""
-    items = _run(ole.extract_ole, _ole(_message()))
+    items = _run(ole.extract_ole, formats.ole(formats.msg_tree()))
     assert _texts(items).startswith("From: Pat Example")
-    items = _run(ole.extract_ole, _xls([("S", [["a", "b"]])]))
+    items = _run(ole.extract_ole, formats.xls([("S", [["a", "b"]])]))
     assert [(i.where.sheet, i.rows) for i in items if isinstance(i, Rows)] == [("S", [("a", "b")])]
 
 
@@ -634,8 +410,8 @@ def _mutate(data: bytes, edits: list[tuple[int, int]]) -> bytes:
     return bytes(out)
 
 
-_SAMPLE_MSG = _ole(_message(attachments=[("a.csv", _csv(_ssns(2)), 1)]))
-_SAMPLE_XLS = _xls([("S", [["name", "zip"], ["Ann", "20500"]])])
+_SAMPLE_MSG = formats.ole(formats.msg_tree(attachments=[("a.csv", _csv(_ssns(2)), 1)]))
+_SAMPLE_XLS = formats.xls([("S", [["name", "zip"], ["Ann", "20500"]])])
 
 
 @settings(max_examples=200, deadline=None)

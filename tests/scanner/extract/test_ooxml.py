@@ -17,19 +17,24 @@ from ftiscan.scanner.errors import ExtractError, LimitExceeded
 from ftiscan.scanner.examples import valid_ssn
 from ftiscan.scanner.extract import _budget, _xml, ooxml
 from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
+from tests.synthetic import formats
+from tests.synthetic.formats import (
+    DOCX_CT,
+    DRAW,
+    MAIN,
+    PPTX_CT,
+    PRES,
+    REL,
+    WORD,
+    XLSM_CT,
+)
+from tests.synthetic.formats import rels_xml as _rels
+from tests.synthetic.formats import sheet_xml as _sheet
+from tests.synthetic.formats import word_p as _p
+from tests.synthetic.formats import word_r as _r
+from tests.synthetic.formats import word_table as _tbl
 
 WHERE = Location(Path("book.xlsx"))
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-WORD = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-DRAW = "http://schemas.openxmlformats.org/drawingml/2006/main"
-PRES = "http://schemas.openxmlformats.org/presentationml/2006/main"
-REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
-CT = "http://schemas.openxmlformats.org/package/2006/content-types"
-XLSX_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
-XLSM_CT = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
-DOCX_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
-PPTX_CT = "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
 LAUGHS = (
     '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
     + "".join(
@@ -45,32 +50,13 @@ def _ssn(seed: int) -> str:
     return valid_ssn(random.Random(seed))
 
 
-def _rels(*rels: tuple[str, str, str]) -> str:
-    body = "".join(
-        f'<Relationship Id="{i}" Type="{REL}/{t}" Target="{target}"/>' for i, t, target in rels
-    )
-    return f'<Relationships xmlns="{PKG}">{body}</Relationships>'
+def _opened(data: bytes) -> zipfile.ZipFile:
+    """The writer's bytes as the readers take them (tests flip member flags on it)."""
+    return zipfile.ZipFile(io.BytesIO(data))
 
 
 def _package(main: str, content_type: str, parts: dict[str, str | bytes]) -> zipfile.ZipFile:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(
-            "[Content_Types].xml",
-            f'<Types xmlns="{CT}"><Default Extension="xml" ContentType="application/xml"/>'
-            f'<Override PartName="/{main}" ContentType="{content_type}"/></Types>',
-        )
-        zf.writestr("_rels/.rels", _rels(("rId1", "officeDocument", main)))
-        for name, data in parts.items():
-            zf.writestr(name, data)
-    return zipfile.ZipFile(io.BytesIO(buf.getvalue()))
-
-
-def _sheet(rows: str) -> str:
-    return (
-        f'<worksheet xmlns="{MAIN}"><dimension ref="A1:C3"/>'
-        f"<sheetData>{rows}</sheetData></worksheet>"
-    )
+    return _opened(formats.ooxml_package(main, content_type, parts))
 
 
 def _one_cell(text: str) -> str:
@@ -81,26 +67,9 @@ def _xlsx(
     sheets: list[tuple[str, str | bytes]],
     shared: list[str] | None = None,
     extra: dict[str, str | bytes] | None = None,
-    content_type: str = XLSX_CT,
+    content_type: str = formats.XLSX_CT,
 ) -> zipfile.ZipFile:
-    listed = "".join(
-        f'<sheet name="{name}" sheetId="{n}" r:id="rId{n}"/>'
-        for n, (name, _) in enumerate(sheets, start=1)
-    )
-    rels = [(f"rId{n}", "worksheet", f"worksheets/sheet{n}.xml") for n in range(1, len(sheets) + 1)]
-    parts: dict[str, str | bytes] = {
-        "xl/workbook.xml": (
-            f'<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets>{listed}</sheets></workbook>'
-        ),
-    }
-    for n, (_, body) in enumerate(sheets, start=1):
-        parts[f"xl/worksheets/sheet{n}.xml"] = body
-    if shared is not None:
-        rels.append(("rIdS", "sharedStrings", "sharedStrings.xml"))
-        parts["xl/sharedStrings.xml"] = f'<sst xmlns="{MAIN}">{"".join(shared)}</sst>'
-    parts["xl/_rels/workbook.xml.rels"] = _rels(*rels)
-    parts.update(extra or {})
-    return _package("xl/workbook.xml", content_type, parts)
+    return _opened(formats.xlsx_xml(sheets, shared, extra, content_type))
 
 
 def _run(reader: object, zf: zipfile.ZipFile, where: Location = WHERE, **limits: int) -> list[Item]:
@@ -385,28 +354,7 @@ def test_ooxml_xlsx_comments_are_prose() -> None:
 
 
 def _docx(body: str, extra: dict[str, str | bytes] | None = None) -> zipfile.ZipFile:
-    doc = f'<w:document xmlns:w="{WORD}"><w:body>{body}</w:body></w:document>'
-    return _package("word/document.xml", DOCX_CT, {"word/document.xml": doc, **(extra or {})})
-
-
-def _p(*runs: str) -> str:
-    return (
-        '<w:p><w:pPr><w:tabs><w:tab w:val="left" w:pos="720"/></w:tabs></w:pPr>'
-        + "".join(runs)
-        + "</w:p>"
-    )
-
-
-def _r(text: str) -> str:
-    return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
-
-
-def _tbl(*rows: tuple[str, ...]) -> str:
-    body = "".join(
-        "<w:tr>" + "".join(f"<w:tc><w:tcPr/>{_p(_r(cell))}</w:tc>" for cell in row) + "</w:tr>"
-        for row in rows
-    )
-    return f"<w:tbl><w:tblPr/>{body}</w:tbl>"
+    return _opened(formats.docx_xml(body, extra))
 
 
 def test_ooxml_docx_paragraphs_tables_and_parts() -> None:

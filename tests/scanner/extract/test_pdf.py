@@ -1,10 +1,11 @@
 """PDF text by page and line, pages without text, attachments, encryption, damage.
 
-`_pdf` writes a PDF by hand at test time: one object per line of the file, Helvetica
-text drawn with ``Tj`` in FlateDecode content streams, a correct cross-reference table;
-pages given as None draw only a filled rectangle (no text, like a scan). Attachments go
-into the EmbeddedFiles name tree. ``encrypt`` adds a Standard security handler whose
-user password is unknown (random O and U entries), so PDFium asks for a password.
+`_pdf` (``tests.synthetic.formats.pdf``) writes a PDF by hand at test time: one object
+per line of the file, Helvetica text drawn with ``Tj`` in FlateDecode content streams, a
+correct cross-reference table; pages given as None draw only a filled rectangle (no
+text, like a scan). Attachments go into the EmbeddedFiles name tree. ``encrypt`` adds a
+Standard security handler whose user password is unknown (random O and U entries), so
+PDFium asks for a password.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import io
 import os
 import random
 import time
-import zlib
 from pathlib import Path
 
 import pytest
@@ -25,115 +25,10 @@ from ftiscan.scanner.errors import ExtractError, LimitExceeded
 from ftiscan.scanner.examples import valid_ssn
 from ftiscan.scanner.extract import pdf
 from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
+from tests.synthetic.formats import pdf as _pdf
 
 WHERE = Location(Path("docs/return.pdf"))
 Item = Segment | Rows | Unread
-
-
-def _escape(text: str) -> bytes:
-    raw = text.encode("latin-1")
-    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-
-
-def _content(lines: list[str]) -> bytes:
-    ops = [b"BT /F1 12 Tf 14 TL 72 720 Td"]
-    for line in lines:
-        ops.append(b"(" + _escape(line) + b") Tj T*")
-    ops.append(b"ET")
-    return b"\n".join(ops)
-
-
-def _pdf(
-    pages: list[list[str] | None],
-    attachments: dict[str, bytes] | None = None,
-    encrypt: bool = False,
-    fields: dict[int, list[tuple[str, str]]] | None = None,
-    comments: dict[int, str] | None = None,
-) -> bytes:
-    """A PDF with one page per entry (lines of text, or None for a page without text)."""
-    objects: list[bytes] = []
-
-    def add(body: bytes) -> int:
-        objects.append(body)
-        return len(objects)
-
-    def stream(data: bytes, extra: bytes = b"") -> int:
-        packed = zlib.compress(data)
-        head = b"<< /Length %d /Filter /FlateDecode %s>>" % (len(packed), extra)
-        return add(head + b"\nstream\n" + packed + b"\nendstream")
-
-    catalog = add(b"")  # filled in below
-    tree = add(b"")
-    font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    kids = []
-    widgets: list[int] = []
-    for number, lines in enumerate(pages):
-        if lines is None:
-            content = stream(b"0 0 1 rg 72 72 300 300 re f")
-        else:
-            content = stream(_content(lines))
-        annots = []
-        for k, (name, value) in enumerate((fields or {}).get(number, [])):
-            annots.append(
-                add(
-                    b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (%s) /V (%s) "
-                    b"/Rect [72 %d 300 %d] /F 4 >>"
-                    % (_escape(name), _escape(value), 500 - 30 * k, 520 - 30 * k)
-                )
-            )
-            widgets.append(annots[-1])
-        if number in (comments or {}):
-            note = _escape((comments or {})[number])
-            annots.append(
-                add(b"<< /Type /Annot /Subtype /Text /Rect [10 10 30 30] /Contents (%s) >>" % note)
-            )
-        listed = b" /Annots [%s]" % b" ".join(b"%d 0 R" % a for a in annots) if annots else b""
-        kids.append(
-            add(
-                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] "
-                b"/Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R%s >>"
-                % (tree, font, content, listed)
-            )
-        )
-    refs = b" ".join(b"%d 0 R" % k for k in kids)
-    objects[tree - 1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (refs, len(kids))
-    names = b""
-    if attachments:
-        entries = []
-        for name, data in sorted(attachments.items()):
-            embedded = stream(data, b"/Type /EmbeddedFile /Params << /Size %d >> " % len(data))
-            spec = add(
-                b"<< /Type /Filespec /F (%s) /UF (%s) /EF << /F %d 0 R >> >>"
-                % (_escape(name), _escape(name), embedded)
-            )
-            entries.append(b"(%s) %d 0 R" % (_escape(name), spec))
-        names = b" /Names << /EmbeddedFiles << /Names [%s] >> >>" % b" ".join(entries)
-    if widgets:
-        listed = b" ".join(b"%d 0 R" % w for w in widgets)
-        names += b" /AcroForm << /Fields [%s] >>" % listed
-    objects[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R%s >>" % (tree, names)
-    trailer_extra = b""
-    if encrypt:
-        rng = random.Random(5)
-        o_value = bytes(rng.randrange(256) for _ in range(32)).hex().encode()
-        u_value = bytes(rng.randrange(256) for _ in range(32)).hex().encode()
-        crypt = add(
-            b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -44 >>" % (o_value, u_value)
-        )
-        ident = b"<" + b"ab" * 16 + b">"
-        trailer_extra = b" /Encrypt %d 0 R /ID [%s %s]" % (crypt, ident, ident)
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root %d 0 R%s >>\n" % (len(objects) + 1, catalog, trailer_extra)
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
 
 
 def _run(data: bytes, limits: Limits | None = None, where: Location = WHERE) -> list[Item]:
