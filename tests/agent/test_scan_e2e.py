@@ -17,7 +17,13 @@ import pytest
 
 from tests.agent.conftest import FTISCAN, private_env, run_on_pty
 from tests.synthetic.home import GroundTruth, build_home, secrets_in
-from tests.synthetic.report import file_severities, load_report, score
+from tests.synthetic.report import (
+    file_severities,
+    load_report,
+    member_misses,
+    member_severities,
+    score,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -48,6 +54,8 @@ class Scanned:
 
 
 _CONTAINERS = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\xff\xfe", b"\xfe\xff")
+# zip (and office packages), OLE2 (xls, msg), SQLite, 7z, PDF: read, though binary
+_READ_BINARY = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"SQLite format 3\x00", b"7z\xbc\xaf", b"%PDF-")
 
 
 def _opaque(data: bytes) -> bool:
@@ -55,6 +63,8 @@ def _opaque(data: bytes) -> bool:
     streams, or PNG (judged here without the scanner's own identification)."""
     if data.startswith(b"\x89PNG"):
         return True
+    if data.startswith(_READ_BINARY):
+        return False
     return b"\0" in data and not data.startswith(_CONTAINERS) and b"\0\n" not in data[:200]
 
 
@@ -87,6 +97,17 @@ def test_e2e_scan_flags_exactly_the_positives(scanned: Scanned) -> None:
     }
     total = sum(t.records for t in positives.values())
     assert scanned.report["summary"]["records_high_or_critical"] == total
+
+
+def test_e2e_scan_finds_each_container_member_exactly(scanned: Scanned) -> None:
+    """Inside archives and e-mail, each positive member is found at its exact severity
+    and records, no trap member goes past its allowed severity, filler members stay
+    clean."""
+    containers = [rel for rel, t in scanned.truth.files.items() if t.members]
+    assert len(containers) >= 5
+    members = member_severities(scanned.report, scanned.root, scanned.root)
+    misses = member_misses(scanned.truth, members)
+    assert [str(m) for m in misses] == []
 
 
 def test_e2e_scan_coverage_names_every_file_not_read(scanned: Scanned) -> None:
@@ -135,8 +156,17 @@ def test_e2e_scan_text_summary_lists_files_without_values(scanned: Scanned) -> N
     )
     assert done.returncode == 1
     assert done.stderr == ""
+    lines = done.stdout.splitlines()
     for rel, truth in scanned.truth.positives().items():
-        shown = re.compile(re.escape(str(scanned.root / rel)) + r"( \[[^\]]+\])?$")
-        line = next(x for x in done.stdout.splitlines() if shown.search(x))
-        assert line.split()[:2] == [truth.severity, str(truth.records)]
+        wanted = {
+            f" [{name}]" if name else "": (m.severity, m.records)
+            for name, m in truth.members.items()
+            if m.kind == "positive"
+        } or {"": (truth.severity, truth.records)}
+        for shown_member, (severity, records) in wanted.items():
+            shown = re.compile(re.escape(str(scanned.root / rel) + shown_member) + "$")
+            if not shown_member and not truth.members:
+                shown = re.compile(re.escape(str(scanned.root / rel)) + r"( \[[^\]]+\])?$")
+            line = next(x for x in lines if shown.search(x))
+            assert line.split()[:2] == [severity, str(records)], (rel, shown_member)
     assert secrets_in(done.stdout, scanned.truth.secrets) == []

@@ -13,6 +13,14 @@ Ground truth, per file path relative to ``root`` (POSIX separators):
 * trap: ``max_severity`` is the most a finding may say, ``null`` meaning no finding at
   all (``flagged`` is false then).
 
+A container (archive, e-mail, office file with parts) may also list ``members``: the
+truth of each member path as findings name it (``attachments/export.zip/q4/a.csv``;
+``""`` is the file's own content, a finding without member), each with its own kind,
+severity, max_severity, records and format. Members roll up to the file: its severity
+is the highest member severity, its records the sum over the members at that severity
+(as ``tests.synthetic.report.file_severities`` rolls up findings). Members a container
+holds but does not list are filler and must produce no finding.
+
 Files not listed are filler and must produce no finding. ``secrets`` holds every
 generated TIN (nine digits and dashed), full and short name and street line, for leak
 tests; the real files may show names in other forms (``Last, First``, upper case).
@@ -23,7 +31,10 @@ from __future__ import annotations
 import bz2
 import codecs
 import csv
+import email
+import email.policy
 import gzip
+import html
 import io
 import json
 import lzma
@@ -38,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from tests.synthetic import formats
 from tests.synthetic.people import (
     ADVERTISING_SSNS,
     BUSINESS_NAMES,
@@ -54,16 +66,19 @@ __all__ = [
     "SEVERITIES",
     "FileTruth",
     "GroundTruth",
+    "MemberTruth",
     "build_home",
     "main",
     "minimal_png",
     "prose_mention",
     "read_text",
+    "readable_text",
     "secrets_in",
     "severity_rank",
     "taxpayer_csv",
     "taxpayer_csv_headerless",
     "truth_path_for",
+    "unpack_text",
 ]
 
 SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
@@ -78,23 +93,65 @@ def severity_rank(severity: str | None) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberTruth:
+    """What a correct scan says about one member of a container."""
+
+    kind: Kind
+    severity: str | None  # positives: exact; traps: None
+    max_severity: str | None  # traps: at most this, None = no finding; positives: == severity
+    records: int  # positives: exact distinct taxpayers; traps: 0
+    format: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON object stored under the file's ``members``."""
+        return {
+            "kind": self.kind,
+            "severity": self.severity,
+            "max_severity": self.max_severity,
+            "records": self.records,
+            "format": self.format,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> MemberTruth:
+        """Inverse of ``as_json``."""
+        kind = obj["kind"]
+        if kind not in ("positive", "trap"):
+            raise ValueError(f"kind must be positive or trap, got {kind!r}")
+        return cls(kind, obj["severity"], obj["max_severity"], int(obj["records"]), obj["format"])
+
+
+@dataclass(frozen=True, slots=True)
 class FileTruth:
-    """What a correct scan says about one file."""
+    """What a correct scan says about one file (and, for containers, each member)."""
 
     kind: Kind
     severity: str | None  # positives: exact; traps: None
     max_severity: str | None  # traps: at most this, None = no finding; positives: == severity
     records: int  # positives: exact distinct taxpayers; traps: 0
     format: str  # what the file is (for people and test ids)
+    members: dict[str, MemberTruth] = field(default_factory=dict)  # "" = the file itself
 
     @property
     def flagged(self) -> bool:
         """True if the file may (trap) or must (positive) produce a finding."""
         return self.kind == "positive" or self.max_severity is not None
 
+    @classmethod
+    def rolled_up(cls, fmt: str, members: dict[str, MemberTruth]) -> FileTruth:
+        """A container's truth from its members: positive if any member is, at the
+        highest member severity with the records of the members at that severity."""
+        positives = [m for m in members.values() if m.kind == "positive"]
+        if positives:
+            top = max((m.severity for m in positives), key=severity_rank)
+            records = sum(m.records for m in positives if m.severity == top)
+            return cls("positive", top, top, records, fmt, dict(members))
+        allowed = max((m.max_severity for m in members.values()), key=severity_rank, default=None)
+        return cls("trap", None, allowed, 0, fmt, dict(members))
+
     def as_json(self) -> dict[str, Any]:
-        """The JSON object stored in the truth file."""
-        return {
+        """The JSON object stored in the truth file (``members`` only for containers)."""
+        obj: dict[str, Any] = {
             "kind": self.kind,
             "severity": self.severity,
             "max_severity": self.max_severity,
@@ -102,6 +159,9 @@ class FileTruth:
             "flagged": self.flagged,
             "format": self.format,
         }
+        if self.members:
+            obj["members"] = {name: self.members[name].as_json() for name in sorted(self.members)}
+        return obj
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> FileTruth:
@@ -109,7 +169,10 @@ class FileTruth:
         kind = obj["kind"]
         if kind not in ("positive", "trap"):
             raise ValueError(f"kind must be positive or trap, got {kind!r}")
-        return cls(kind, obj["severity"], obj["max_severity"], int(obj["records"]), obj["format"])
+        members = {name: MemberTruth.from_json(m) for name, m in (obj.get("members") or {}).items()}
+        return cls(
+            kind, obj["severity"], obj["max_severity"], int(obj["records"]), obj["format"], members
+        )
 
 
 @dataclass(slots=True)
@@ -202,6 +265,10 @@ def read_text(path: Path) -> str:
         data = bz2.decompress(data)
     elif data[:6] == b"\xfd7zXZ\x00":
         data = lzma.decompress(data)
+    return _decoded(data)
+
+
+def _decoded(data: bytes) -> str:
     if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8")
     if data.startswith(codecs.BOM_UTF16_LE):
@@ -214,6 +281,144 @@ def read_text(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace")
+
+
+_XML_TAG = re.compile(rb"<[^>]*>")
+_PDF_STREAM = re.compile(rb"stream\n(.*?)\nendstream", re.DOTALL)
+_PDF_STRING = re.compile(rb"\(((?:\\.|[^\\)])*)\)")
+
+
+def _unpdf(data: bytes) -> list[bytes]:
+    """The text-like pieces of a PDF this package writes: strings in its inflated streams
+    (page text, field values) and the inflated embedded files themselves."""
+    out: list[bytes] = []
+    for match in _PDF_STREAM.finditer(data):
+        try:
+            raw = zlib.decompress(match.group(1))
+        except zlib.error:
+            continue
+        strings = [re.sub(rb"\\(.)", rb"\1", m.group(1)) for m in _PDF_STRING.finditer(raw)]
+        out.append(b"\n".join(strings) if strings else raw)
+    out += [re.sub(rb"\\(.)", rb"\1", m.group(1)) for m in _PDF_STRING.finditer(data)]
+    return out
+
+
+def _unbiff(stream: bytes) -> str:
+    """LABEL and NUMBER cells of a BIFF8 workbook stream, one per line."""
+    cells: list[str] = []
+    offset = 0
+    while offset + 4 <= len(stream):
+        kind, size = struct.unpack_from("<HH", stream, offset)
+        body = stream[offset + 4 : offset + 4 + size]
+        offset += 4 + size
+        if kind == 0x0204 and len(body) >= 9:
+            (length,) = struct.unpack_from("<H", body, 6)
+            wide = body[8] & 1
+            raw = body[9 : 9 + length * (2 if wide else 1)]
+            cells.append(raw.decode("utf-16-le" if wide else "latin-1", errors="replace"))
+        elif kind == 0x0203 and len(body) >= 14:
+            (value,) = struct.unpack_from("<d", body, 6)
+            cells.append(str(int(value)) if value.is_integer() else repr(value))
+    return "\n".join(cells)
+
+
+def _unole(data: bytes, depth: int) -> list[str]:
+    import olefile  # a test dependency; only containers need it
+
+    texts: list[str] = []
+    with olefile.OleFileIO(data) as ole:
+        for parts in ole.listdir(streams=True, storages=False):
+            stream = ole.openstream(parts).read()
+            name = parts[-1]
+            if name == "Workbook":
+                texts.append(_unbiff(stream))
+            elif name.endswith("001F"):
+                texts.append(stream.decode("utf-16-le", errors="replace"))
+            else:
+                texts.append(unpack_text(stream, depth + 1))
+    return texts
+
+
+def _unsqlite(data: bytes) -> list[str]:
+    import sqlite3
+    import tempfile
+
+    rows: list[str] = []
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "copy.db"
+        path.write_bytes(data)
+        conn = sqlite3.connect(path)
+        try:
+            names = [
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            ]
+            for name in names:
+                query = f'SELECT * FROM "{name}"'  # noqa: S608  # our own table names
+                rows += [",".join(str(v) for v in row) for row in conn.execute(query)]
+        finally:
+            conn.close()
+    return rows
+
+
+def unpack_text(data: bytes, depth: int = 0) -> str:
+    """The readable text of ``data``: containers this package writes are opened (zip and
+    office packages, tar, 7z, e-mail, OLE2, SQLite, PDF) and their parts joined by
+    newlines, XML without its tags; everything else is decoded as ``read_text`` does."""
+    import tarfile
+    import zipfile
+
+    if depth > 8:
+        return ""
+    pieces: list[str] = []
+    if data[:4] == b"PK\x03\x04":
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                member = zf.read(info)
+                if info.filename.endswith((".xml", ".rels")):
+                    text = _XML_TAG.sub(b" ", member).decode("utf-8", errors="replace")
+                    pieces.append(html.unescape(text))
+                else:
+                    pieces.append(unpack_text(member, depth + 1))
+    elif data[:6] == b"7z\xbc\xaf\x27\x1c":
+        for content in formats.sevenzip_members(data).values():
+            pieces.append(unpack_text(content, depth + 1))
+    elif data[:8] == bytes.fromhex("d0cf11e0a1b11ae1"):
+        pieces += _unole(data, depth)
+    elif data[:16] == b"SQLite format 3\x00":
+        pieces += _unsqlite(data)
+    elif data[:5] == b"%PDF-":
+        pieces += [unpack_text(piece, depth + 1) for piece in _unpdf(data)]
+    elif data[:2] == b"\x1f\x8b":
+        return unpack_text(gzip.decompress(data), depth + 1)
+    elif data[:3] == b"BZh":
+        return unpack_text(bz2.decompress(data), depth + 1)
+    elif data[:6] == b"\xfd7zXZ\x00":
+        return unpack_text(lzma.decompress(data), depth + 1)
+    elif len(data) >= 262 and data[257:262] == b"ustar":
+        with tarfile.open(fileobj=io.BytesIO(data)) as tf:
+            for info in tf.getmembers():
+                fh = tf.extractfile(info)
+                if fh is not None:
+                    pieces.append(unpack_text(fh.read(), depth + 1))
+    elif re.match(rb"(?:[A-Za-z-]+: [^\r\n]*\r?\n)+", data[:400]) and b"\nMIME-Version:" in data:
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        for header in ("From", "To", "Subject"):
+            pieces.append(str(message.get(header, "")))
+        for part in message.walk():
+            if part.is_multipart():
+                continue
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                pieces.append(unpack_text(payload, depth + 1))
+    else:
+        return _decoded(data)
+    return "\n".join(pieces)
+
+
+def readable_text(path: Path) -> str:
+    """``read_text``, except that containers are opened and their parts' text joined
+    (so that a secret inside a zip in an e-mail is seen)."""
+    return unpack_text(path.read_bytes())
 
 
 def _csv_text(rows: Iterable[Sequence[str]], delimiter: str = ",", crlf: bool = True) -> str:
@@ -290,6 +495,7 @@ class _HomeWriter:
         self.rng = self.people.rng
         self.truth = GroundTruth()
         self.secrets: set[str] = set()
+        self.trap_texts: dict[str, list[str]] = {}  # plain text of trap members, by file
 
     # ---- primitives
 
@@ -785,6 +991,262 @@ class _HomeWriter:
                 words.append("\n\n")
         self.trap("Documents/Notes/lorem.txt", "".join(words).encode(), "prose-no-digits", None)
 
+    # ---- containers: office files, PDF, SQLite, archives and e-mail
+
+    def container(
+        self, rel: str, data: bytes, fmt: str, members: dict[str, tuple[MemberTruth, list[str]]]
+    ) -> None:
+        """A container whose truth is per member; a member's list holds the plain text
+        of a trap member (checked for secrets by construction)."""
+        self.write(rel, data)
+        self.truth.files[rel] = FileTruth.rolled_up(fmt, {m: t for m, (t, _) in members.items()})
+        for truth, texts in members.values():
+            if truth.kind == "trap":
+                self.trap_texts.setdefault(rel, []).extend(texts)
+
+    def member(
+        self, fmt: str, rows: Sequence[Taxpayer], severity: str = "critical"
+    ) -> tuple[MemberTruth, list[str]]:
+        """A positive member holding ``rows``."""
+        for t in rows:
+            self.secrets.update(t.secrets())
+        return MemberTruth("positive", severity, severity, len({t.ssn for t in rows}), fmt), []
+
+    @staticmethod
+    def trap_member(fmt: str, max_severity: str | None, text: str) -> tuple[MemberTruth, list[str]]:
+        """A trap member whose plain content is ``text``."""
+        assert max_severity in (None, "info", "low", "medium")
+        return MemberTruth("trap", None, max_severity, 0, fmt), [text]
+
+    def office_positive(self, rel: str, data: bytes, fmt: str, rows: Sequence[Taxpayer]) -> None:
+        self.positive(rel, data, fmt, "critical", rows)
+
+    @staticmethod
+    def table(rows: Sequence[Taxpayer]) -> list[tuple[str, ...]]:
+        """Header and one row per taxpayer: name, dashed TIN, street[, unit], city, state, ZIP."""
+        return [("Name", "SSN", "Street", "City", "State", "ZIP")] + [
+            (t.full_name, dashed(t.ssn), t.address_line(), t.city, t.state, t.zip) for t in rows
+        ]
+
+    def invoice_rows(self, count: int) -> list[tuple[str, ...]]:
+        """Invoices to businesses: 9-digit order numbers (shaped like valid SSNs, on purpose)
+        beside business names and office addresses."""
+        rng, people = self.rng, self.people
+        out = [("Order", "Customer", "Street", "Suite", "City", "State", "ZIP", "Amount")]
+        for _ in range(count * self.scale):
+            street, suite, city, state, zip_code = people.business_address()
+            out.append(
+                (
+                    people.tin(),
+                    rng.choice(BUSINESS_NAMES),
+                    street,
+                    suite,
+                    city,
+                    state,
+                    zip_code,
+                    f"{rng.randint(10, 9000)}.{rng.randint(0, 99):02d}",
+                )
+            )
+        return out
+
+    def legal_memo_paragraphs(self) -> list[str]:
+        return [
+            "PRIVILEGED AND CONFIDENTIAL - ATTORNEY WORK PRODUCT",
+            "Re: handling of return information under section 6103",
+            "Section 6103 of the Internal Revenue Code makes returns and return information "
+            "confidential. IRC 6103(b)(2) defines return information broadly; it includes a "
+            "taxpayer's identity and whether a return was filed.",
+            "An agency that receives federal tax information must meet the safeguards of IRC "
+            "6103(p)(4) as Publication 1075 describes them, and report any copy kept outside "
+            "an approved system.",
+            "This memo contains no return information.",
+        ]
+
+    def containers(self) -> None:
+        rng = self.rng
+
+        # A CSV in a zip attached to an e-mail, beside a vendor invoice workbook (a trap).
+        rows = self.with_duplicates(self.batch(), 1)
+        invoices = self.invoice_rows(8)
+        export = formats.zip_archive(
+            {
+                "q4/taxpayers_q4.csv": taxpayer_csv(rows).encode(),
+                "q4/README.txt": b"Quarterly export for the review unit.\n",
+            }
+        )
+        mail = formats.eml(
+            "Forwarding the quarterly export and the vendor invoices.\n\nRegards,\nReview unit\n",
+            {"export_q4.zip": export, "vendor_invoices.xlsx": formats.xlsx({"Q4": invoices})},
+            subject="FW: quarterly export",
+        )
+        self.container(
+            "Mail/Inbox/fw_quarterly_export.eml",
+            mail,
+            "eml-zip-csv-and-invoice-xlsx",
+            {
+                "attachments/export_q4.zip/q4/taxpayers_q4.csv": self.member("csv-header", rows),
+                "attachments/vendor_invoices.xlsx": self.trap_member(
+                    "xlsx-invoices-business", "medium", _csv_text(invoices)
+                ),
+            },
+        )
+
+        # An XLSX attached to an Outlook message.
+        rows = self.batch()
+        message = formats.msg(
+            subject="RE: payee list",
+            body="Attached is the payee list you asked for.\n",
+            attachments={"payee_list.xlsx": formats.xlsx({"Payees": self.table(rows)})},
+        )
+        self.container(
+            "Mail/Outlook/RE_payee_list.msg",
+            message,
+            "msg-xlsx",
+            {"attachments/payee_list.xlsx": self.member("xlsx-shared-strings", rows)},
+        )
+
+        # Office files, a PDF printout and an application database.
+        rows = self.with_duplicates(self.batch(), 1)
+        self.office_positive(
+            "Documents/Tax/records_2024.ods",
+            formats.ods({"Taxpayers": self.table(rows), "Notes": [("prepared by", "unit 4")]}),
+            "ods",
+            rows,
+        )
+        rows = self.batch()
+        self.office_positive(
+            "Documents/Tax/legacy_1099_list.xls",
+            formats.xls([("1099", self.table(rows))]),
+            "xls-biff8",
+            rows,
+        )
+        rows = self.batch()
+        addressee, household = rows[0], rows[1:]
+        letter = [
+            "Department of Revenue - Taxpayer Services",
+            "January 14, 2025",
+            prose_mention(addressee, rng),
+            " ".join(rng.choice(LOREM) for _ in range(60)).capitalize() + ".",
+            "The table below lists the other members of the household on file.",
+        ]
+        self.office_positive(
+            "Documents/Letters/household_letter.docx",
+            formats.docx(letter, [self.table(household)]),
+            "docx-letter-with-table",
+            rows,
+        )
+        rows = self.batch()
+        self.office_positive(
+            "Documents/Presentations/case_review.pptx",
+            formats.pptx([["Case review", "First quarter"], ["Accounts"]], {1: self.table(rows)}),
+            "pptx-table",
+            rows,
+        )
+        rows = self.batch()
+        self.office_positive(
+            "Documents/Letters/summary.odt",
+            formats.odt(["Summary of accounts reviewed."], [self.table(rows)]),
+            "odt-table",
+            rows,
+        )
+        rows = self.batch()
+        self.office_positive(
+            "Documents/Letters/notice_2024.rtf",
+            formats.rtf(["Accounts referred for review:"], self.table(rows)),
+            "rtf-table",
+            rows,
+        )
+        rows = self.with_duplicates(self.batch(), 1)
+        lines = [f"{t.full_name}, {dashed(t.ssn)}, {t.full_address()}" for t in rows]
+        half = len(lines) // 2
+        self.office_positive(
+            "Documents/IRS/taxpayer_printout.pdf",
+            formats.pdf([["TAXPAYER LIST", *lines[:half]], lines[half:]]),
+            "pdf-text-pages",
+            rows,
+        )
+        rows = self.batch()
+        clients = [
+            (n, t.first, t.last, dashed(t.ssn), t.address_line(), t.city, t.state, t.zip)
+            for n, t in enumerate(rows, start=1)
+        ]
+        columns = ("id", "first_name", "last_name", "ssn", "street", "city", "state", "zip")
+        self.office_positive(
+            ".local/share/taxprep/clients.db",
+            formats.sqlite(
+                {
+                    "clients": (columns, clients),
+                    "settings": (("key", "value"), [("theme", "dark"), ("autosave", "1")]),
+                }
+            ),
+            "sqlite-app-db",
+            rows,
+        )
+
+        # Archives: a tar.gz backup and a 7z of old exports, each beside plain filler.
+        rows = self.with_duplicates(self.batch(), 1)
+        backup = formats.tar_archive(
+            {
+                "Documents/Tax/payees_2023.csv": taxpayer_csv(rows).encode(),
+                "Documents/Notes/todo.txt": b"- renew the parking permit\n",
+            },
+            "gz",
+        )
+        self.container(
+            "Backups/home-backup-2024-12.tar.gz",
+            backup,
+            "tar-gz-csv",
+            {
+                "home-backup-2024-12.tar/Documents/Tax/payees_2023.csv": self.member(
+                    "csv-header", rows
+                )
+            },
+        )
+        rows = self.batch()
+        jsonl = "".join(
+            json.dumps({"name": t.full_name, "ssn": dashed(t.ssn), "address": t.full_address()})
+            + "\n"
+            for t in rows
+        )
+        self.container(
+            "Backups/old_exports.7z",
+            formats.sevenzip(
+                {"exports/records_2022.jsonl": jsonl.encode(), "exports/README.md": b"# exports\n"}
+            ),
+            "7z-jsonl",
+            {"exports/records_2022.jsonl": self.member("json-lines", rows)},
+        )
+
+        # Traps inside containers.
+        invoices = self.invoice_rows(10)
+        self.trap(
+            "Documents/Invoices/invoices_q4.xlsx",
+            formats.xlsx({"Invoices": invoices}),
+            "xlsx-invoices-business",
+            "medium",
+        )
+        self.trap_texts["Documents/Invoices/invoices_q4.xlsx"] = [_csv_text(invoices)]
+        memo = self.legal_memo_paragraphs()
+        self.trap(
+            "Documents/Legal/memo_section_6103.docx",
+            formats.docx(memo),
+            "docx-legal-memo-6103",
+            "info",
+        )
+        self.trap_texts["Documents/Legal/memo_section_6103.docx"] = ["\n".join(memo)]
+        self.container(
+            "Downloads/legal_packet.zip",
+            formats.zip_archive(
+                {"packet/memo_6103.docx": formats.docx(memo), "packet/cover.txt": b"Packet.\n"}
+            ),
+            "zip-docx-legal-memo",
+            {
+                "packet/memo_6103.docx": self.trap_member(
+                    "docx-legal-memo-6103", "info", "\n".join(memo)
+                )
+            },
+        )
+
     # ---- filler (not in the truth: must produce no finding)
 
     def fillers(self) -> int:
@@ -835,12 +1297,19 @@ class _HomeWriter:
 
 
 def build_home(
-    root: Path, seed: int = 7, scale: int = 1, truth_path: Path | None = None
+    root: Path,
+    seed: int = 7,
+    scale: int = 1,
+    truth_path: Path | None = None,
+    *,
+    formats: bool = True,
 ) -> GroundTruth:
     """Write a synthetic home folder under ``root`` and return its ground truth.
 
     The truth is also written to ``truth_path`` (default ``truth_path_for(root)``,
     beside ``root``); it must lie outside ``root``. Same seed and scale, same bytes.
+    ``formats=False`` leaves out the office files, PDF, SQLite, archives and e-mail
+    (they are written last, so the other files are the same either way).
     """
     root = Path(root)
     truth_file = Path(truth_path) if truth_path is not None else truth_path_for(root)
@@ -853,9 +1322,11 @@ def build_home(
     writer.positives()
     writer.traps()
     writer.fillers()
+    if formats:
+        writer.containers()
     truth = writer.truth
     truth.secrets = sorted(writer.secrets)
-    _check_traps_hold_no_secret(root, truth)
+    _check_traps_hold_no_secret(root, truth, writer.trap_texts)
     truth.write(truth_file)
     return truth
 
@@ -893,10 +1364,16 @@ def secrets_in(text: str, secrets: Iterable[str]) -> list[str]:
     return hits
 
 
-def _check_traps_hold_no_secret(root: Path, truth: GroundTruth) -> None:
+def _check_traps_hold_no_secret(
+    root: Path, truth: GroundTruth, trap_texts: dict[str, list[str]]
+) -> None:
     for rel in truth.traps():
-        if secrets_in(read_text(root / rel), truth.secrets):
+        if secrets_in(readable_text(root / rel), truth.secrets):
             raise AssertionError(f"generator bug: trap {rel} holds a generated secret")
+    for rel, texts in trap_texts.items():  # trap members, by construction
+        for text in texts:
+            if secrets_in(text, truth.secrets):
+                raise AssertionError(f"generator bug: a trap member of {rel} holds a secret")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

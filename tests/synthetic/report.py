@@ -15,9 +15,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.synthetic.home import SEVERITIES, GroundTruth, severity_rank
+from tests.synthetic.home import SEVERITIES, GroundTruth, MemberTruth, severity_rank
 
-__all__ = ["Score", "file_severities", "load_report", "relative_path", "score"]
+__all__ = [
+    "MemberMiss",
+    "Score",
+    "file_severities",
+    "load_report",
+    "member_misses",
+    "member_severities",
+    "relative_path",
+    "score",
+]
 
 PAYLOAD_TYPE = "application/vnd.ftiscan.report+json"
 
@@ -78,6 +87,80 @@ def file_severities(
         elif severity == old[0]:
             out[rel] = (severity, old[1] + records)
     return out
+
+
+def member_severities(
+    report: dict[str, Any], scan_root: Path, tree_root: Path
+) -> dict[tuple[str, str], tuple[str, int]]:
+    """Per (file relative to ``tree_root``, member): the highest severity of its findings
+    and the records of the findings at that severity. The member is the finding's
+    ``member``, ``""`` for a finding without one (the file's own content)."""
+    out: dict[tuple[str, str], tuple[str, int]] = {}
+    for finding in report["findings"]:
+        rel = relative_path(str(finding["path"]), scan_root, tree_root)
+        if rel is None:
+            continue
+        key = (rel, str(finding.get("member") or ""))
+        severity = str(finding["severity"])
+        if severity not in SEVERITIES:
+            raise ValueError(f"finding for {rel}: unknown severity {severity!r}")
+        records = int(finding.get("records") or 0)
+        old = out.get(key)
+        if old is None or severity_rank(severity) > severity_rank(old[0]):
+            out[key] = (severity, records)
+        elif severity == old[0]:
+            out[key] = (severity, old[1] + records)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class MemberMiss:
+    """One container member a scan got wrong: what the truth says and what was found
+    (``got`` is None for no finding); ``expected`` is None for a member the truth does
+    not list (filler, which must have no finding)."""
+
+    path: str
+    member: str
+    expected: MemberTruth | None
+    got: tuple[str, int] | None
+
+    def __str__(self) -> str:
+        want = (
+            "no finding"
+            if self.expected is None
+            else f"{self.expected.severity} {self.expected.records} records"
+            if self.expected.kind == "positive"
+            else f"at most {self.expected.max_severity or 'no finding'}"
+        )
+        got = "no finding" if self.got is None else f"{self.got[0]} {self.got[1]} records"
+        return f"{self.path} [{self.member or '(file itself)'}]: expected {want}, got {got}"
+
+
+def member_misses(
+    truth: GroundTruth,
+    members: dict[tuple[str, str], tuple[str, int]],
+    only: Iterable[str] | None = None,
+) -> list[MemberMiss]:
+    """Exact per-member check of every container the truth lists members for (``only``
+    limits to those files): positive members at their exact severity and records, trap
+    members at most their max_severity, and no finding on any member not listed."""
+    scope = set(only) if only is not None else set(truth.files)
+    misses: list[MemberMiss] = []
+    for rel in sorted(scope):
+        expected_file = truth.files.get(rel)
+        if expected_file is None or not expected_file.members:
+            continue
+        for member, expected in sorted(expected_file.members.items()):
+            got = members.get((rel, member))
+            if expected.kind == "positive":
+                if got != (expected.severity, expected.records):
+                    misses.append(MemberMiss(rel, member, expected, got))
+            elif severity_rank(got[0] if got else None) > severity_rank(expected.max_severity):
+                misses.append(MemberMiss(rel, member, expected, got))
+        for (path, member), got in sorted(members.items()):
+            if path == rel and member not in expected_file.members:
+                misses.append(MemberMiss(rel, member, None, got))
+    return misses
 
 
 @dataclass(slots=True)

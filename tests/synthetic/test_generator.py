@@ -16,14 +16,20 @@ import pytest
 from stdnum.us import itin as stdnum_itin
 from stdnum.us import ssn as stdnum_ssn
 
+from tests.synthetic import formats
+from tests.synthetic.formats import OLE_MAGIC
 from tests.synthetic.home import (
     FTI_MARKING,
     SEVERITIES,
+    FileTruth,
     GroundTruth,
+    MemberTruth,
     build_home,
     read_text,
+    readable_text,
     secrets_in,
     truth_path_for,
+    unpack_text,
 )
 from tests.synthetic.people import (
     ADVERTISING_SSNS,
@@ -34,7 +40,13 @@ from tests.synthetic.people import (
     is_valid_ssn,
     is_valid_tin,
 )
-from tests.synthetic.report import file_severities, load_report, score
+from tests.synthetic.report import (
+    file_severities,
+    load_report,
+    member_misses,
+    member_severities,
+    score,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 ZIP3 = {(c.name, c.state): c.zip3 for c in CITIES}
@@ -116,6 +128,19 @@ def test_generator_truth_entries_are_well_formed(home: tuple[Path, GroundTruth])
             assert entry["records"] == 0, rel
             assert entry["max_severity"] in (None, *SEVERITIES[:3]), rel
             assert entry["flagged"] is (entry["max_severity"] is not None), rel
+        for name, member in entry.get("members", {}).items():
+            assert set(member) == {"kind", "severity", "max_severity", "records", "format"}
+            if member["kind"] == "positive":
+                assert member["severity"] in ("high", "critical"), (rel, name)
+                assert member["max_severity"] == member["severity"], (rel, name)
+                assert member["records"] >= 1, (rel, name)
+            else:
+                assert member["kind"] == "trap", (rel, name)
+                assert (member["severity"], member["records"]) == (None, 0), (rel, name)
+                assert member["max_severity"] in (None, *SEVERITIES[:3]), (rel, name)
+        if entry.get("members"):  # members roll up to the file
+            rolled = FileTruth.rolled_up(entry["format"], truth.files[rel].members)
+            assert rolled == truth.files[rel], rel
     assert len(truth.positives()) >= 24
     assert len(truth.traps()) >= 11
 
@@ -134,6 +159,9 @@ def test_generator_covers_every_container(home: tuple[Path, GroundTruth]) -> Non
         "python-validator-test", "csv-invoices-business", "csv-orders-sequential-headerless",
         "business-letter", "staff-directory", "legal-memo-6103", "random-binary",
         "png-named-csv", "prose-no-digits",
+        "eml-zip-csv-and-invoice-xlsx", "msg-xlsx", "ods", "xls-biff8", "docx-letter-with-table",
+        "pptx-table", "odt-table", "rtf-table", "pdf-text-pages", "sqlite-app-db", "tar-gz-csv",
+        "7z-jsonl", "xlsx-invoices-business", "docx-legal-memo-6103", "zip-docx-legal-memo",
     ):  # fmt: skip
         assert fmt in formats, fmt
     raw = {fmt: (root / rel).read_bytes() for fmt, rel in formats.items()}
@@ -148,6 +176,19 @@ def test_generator_covers_every_container(home: tuple[Path, GroundTruth]) -> Non
         cp1252.decode("utf-8")
     assert re.search("[À-ÿŠšŽžŒœ]", cp1252.decode("cp1252"))
     assert read_text(root / formats["fti-marked-name-address-no-tin"]).startswith(FTI_MARKING)
+    for fmt, magic in (
+        ("eml-zip-csv-and-invoice-xlsx", b"From: "),
+        ("msg-xlsx", OLE_MAGIC),
+        ("xls-biff8", OLE_MAGIC),
+        ("ods", b"PK\x03\x04"),
+        ("docx-letter-with-table", b"PK\x03\x04"),
+        ("pdf-text-pages", b"%PDF-"),
+        ("sqlite-app-db", b"SQLite format 3\x00"),
+        ("tar-gz-csv", b"\x1f\x8b"),
+        ("7z-jsonl", b"7z\xbc\xaf\x27\x1c"),
+        ("rtf-table", b"{\\rtf1"),
+    ):
+        assert raw[fmt].startswith(magic), fmt
     text = read_text(root / formats["prose-no-digits"])
     assert len(text) >= 1_000_000
     assert not re.search(r"\d", text)
@@ -158,7 +199,7 @@ def test_generator_positives_hold_truth_record_count(home: tuple[Path, GroundTru
     root, truth = home
     tins, streets = _tins(truth), _streets(truth)
     for rel, entry in truth.positives().items():
-        text = read_text(root / rel)
+        text = readable_text(root / rel)
         count = _count_present(tins, text, forms=True)
         if entry.format == "fti-marked-name-address-no-tin":
             assert count == 0
@@ -189,9 +230,9 @@ def test_generator_traps_hold_no_secret(home: tuple[Path, GroundTruth]) -> None:
     for path in root.rglob("*"):
         rel = path.relative_to(root).as_posix()
         if path.is_file() and rel not in positives:
-            assert not secrets_in(read_text(path), truth.secrets), rel
+            assert not secrets_in(readable_text(path), truth.secrets), rel
     for rel in positives:  # the check itself sees secrets in every container
-        assert secrets_in(read_text(root / rel), truth.secrets), rel
+        assert secrets_in(readable_text(root / rel), truth.secrets), rel
 
 
 def test_generator_trap_numbers_are_what_they_claim(home: tuple[Path, GroundTruth]) -> None:
@@ -357,3 +398,179 @@ def test_generator_score_counts_hits_misses_and_traps(home: tuple[Path, GroundTr
     assert result.trap_violations == [trap]
     assert result.recall < 1.0
     assert result.precision < 1.0
+
+
+def _members(data: bytes, name: str = "") -> dict[str, bytes]:
+    """Every member of a container as the scanner names it (``attachments/a.zip/b.csv``,
+    ``backup.tar/x.csv`` for a ``backup.tar.gz``), with its bytes; nested members too."""
+    import email
+    import email.policy
+    import gzip
+    import io
+    import tarfile
+    import zipfile
+
+    import olefile
+
+    out: dict[str, bytes] = {}
+
+    def add(member: str, content: bytes) -> None:
+        out[member] = content
+        if not content.startswith((b"PK\x03\x04", b"7z\xbc\xaf")):
+            return
+        if (
+            content.startswith(b"PK\x03\x04")
+            and "[Content_Types].xml" in zipfile.ZipFile(io.BytesIO(content)).namelist()
+        ):
+            return  # an office file: the scanner names no parts
+        for inner, inner_bytes in _members(content).items():
+            out[f"{member}/{inner}"] = inner_bytes
+
+    if data.startswith(b"PK\x03\x04"):
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                add(info.filename, zf.read(info))
+    elif data.startswith(b"7z\xbc\xaf"):
+        for member, content in formats.sevenzip_members(data).items():
+            add(member, content)
+    elif data.startswith(b"\x1f\x8b"):
+        stem = name.removesuffix(".gz")
+        with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data))) as tf:
+            for info in tf.getmembers():
+                fh = tf.extractfile(info)
+                if fh is not None:
+                    add(f"{stem}/{info.name}", fh.read())
+    elif data.startswith(formats.OLE_MAGIC):
+        with olefile.OleFileIO(data) as ole:
+            for parts in ole.listdir(streams=True, storages=False):
+                if parts[0].startswith("__attach") and parts[-1] == "__substg1.0_3707001F":
+                    filename = ole.openstream(parts).read().decode("utf-16-le")
+                    content = ole.openstream([*parts[:-1], "__substg1.0_37010102"]).read()
+                    add(f"attachments/{filename}", content)
+    elif data.startswith(b"From: "):
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        for part in message.walk():
+            filename = part.get_filename()
+            payload = part.get_payload(decode=True)
+            if filename and isinstance(payload, bytes):
+                add(f"attachments/{filename}", payload)
+    return out
+
+
+def test_generator_containers_hold_their_member_truth(home: tuple[Path, GroundTruth]) -> None:
+    """Each listed member exists in its container; a positive member holds exactly its
+    records, a trap member and every unlisted member hold no secret."""
+    root, truth = home
+    tins = _tins(truth)
+    containers = {rel: t for rel, t in truth.files.items() if t.members}
+    assert len(containers) >= 5
+    assert {t.kind for t in containers.values()} == {"positive", "trap"}
+    checked = 0
+    for rel, entry in containers.items():
+        members = _members((root / rel).read_bytes(), Path(rel).name)
+        assert set(entry.members) <= set(members), rel
+        for name, content in members.items():
+            text = unpack_text(content)
+            expected = entry.members.get(name)
+            if expected is not None and expected.kind == "positive":
+                assert _count_present(tins, text, forms=True) == expected.records, (rel, name)
+                checked += 1
+            elif not any(other.startswith(name + "/") for other in entry.members):
+                assert not secrets_in(text, truth.secrets), (rel, name)
+    assert checked >= 4
+
+
+def test_generator_formats_are_opt_out_and_written_last(tmp_path: Path) -> None:
+    """formats=False writes no container; every other file has the same bytes."""
+    with_formats = build_home(tmp_path / "a", seed=5)
+    without = build_home(tmp_path / "b", seed=5, formats=False)
+    assert set(without.files) < set(with_formats.files)
+    assert not any(t.members for t in without.files.values())
+    for rel in without.files:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+    added = set(with_formats.files) - set(without.files)
+    assert {Path(rel).suffix for rel in added} >= {
+        ".eml", ".msg", ".ods", ".xls", ".docx", ".pptx", ".odt", ".rtf", ".pdf", ".db",
+        ".gz", ".7z", ".xlsx", ".zip",
+    }  # fmt: skip
+
+
+def test_generator_writers_are_deterministic() -> None:
+    """Every writer gives the same bytes for the same input (fixed times and boundaries)."""
+    rows = [("name", "zip"), ("Ann Lee", 20500)]
+    for make in (
+        lambda: formats.xlsx({"S": rows}),
+        lambda: formats.docx(["hello"], [rows]),
+        lambda: formats.pptx([["hello"]], {0: rows}),
+        lambda: formats.ods({"S": rows}),
+        lambda: formats.odt(["hello"], [rows]),
+        lambda: formats.pdf([["hello"], None]),
+        lambda: formats.xls([("S", rows)]),
+        lambda: formats.msg(attachments={"a.csv": b"a,b\n"}),
+        lambda: formats.eml("hi\n", {"a.csv": b"a,b\n"}),
+        lambda: formats.sqlite({"t": (("a", "b"), rows)}),
+        lambda: formats.rtf(["hello"], rows),
+        lambda: formats.zip_archive({"a.txt": b"a"}),
+        lambda: formats.tar_archive({"a.txt": b"a"}, "gz"),
+        lambda: formats.sevenzip({"a.txt": b"a"}),
+    ):
+        assert make() == make()
+
+
+def test_generator_member_misses_name_container_and_member(
+    home: tuple[Path, GroundTruth],
+) -> None:
+    """A perfect per-member report has no miss; a wrong count, a flagged trap member and a
+    finding on a filler member are each named with file, member, expected and got."""
+    _root, truth = home
+    perfect = {
+        (rel, name): (m.severity or "", m.records)
+        for rel, t in truth.files.items()
+        for name, m in t.members.items()
+        if m.kind == "positive"
+    }
+    assert member_misses(truth, perfect) == []
+    rel, name = next(iter(perfect))
+    trap_rel, trap_name = next(
+        (r, n) for r, t in truth.files.items() for n, m in t.members.items() if m.kind == "trap"
+    )
+    worse = dict(perfect)
+    worse[(rel, name)] = ("critical", perfect[(rel, name)][1] + 1)
+    worse[(trap_rel, trap_name)] = ("high", 3)
+    worse[(rel, "not/listed.txt")] = ("low", 0)
+    misses = member_misses(truth, worse)
+    assert sorted((m.path, m.member) for m in misses) == sorted(
+        [(rel, name), (trap_rel, trap_name), (rel, "not/listed.txt")]
+    )
+    shown = {m.member: str(m) for m in misses}
+    assert "expected critical" in shown[name]
+    assert "got critical" in shown[name]
+    assert "expected at most" in shown[trap_name]
+    assert "expected no finding, got low 0 records" in shown["not/listed.txt"]
+    assert isinstance(truth.files[rel].members[name], MemberTruth)
+
+
+def test_generator_member_severities_roll_up_like_files(tmp_path: Path) -> None:
+    """member_severities keys by (file, member or ""); file_severities is its roll-up."""
+    report = {
+        "findings": [
+            {"path": "m.eml", "member": "attachments/a.zip/x.csv", "severity": "critical",
+             "records": 4, "rule": "r"},
+            {"path": "m.eml", "member": "attachments/b.xlsx", "severity": "medium",
+             "records": 0, "rule": "r"},
+            {"path": "m.eml", "member": "attachments/c.csv", "severity": "critical",
+             "records": 2, "rule": "r"},
+            {"path": "d.docx", "severity": "high", "records": 1, "rule": "r"},
+        ]
+    }  # fmt: skip
+    members = member_severities(report, tmp_path, tmp_path)
+    assert members == {
+        ("m.eml", "attachments/a.zip/x.csv"): ("critical", 4),
+        ("m.eml", "attachments/b.xlsx"): ("medium", 0),
+        ("m.eml", "attachments/c.csv"): ("critical", 2),
+        ("d.docx", ""): ("high", 1),
+    }
+    assert file_severities(report, tmp_path, tmp_path) == {
+        "m.eml": ("critical", 6),
+        "d.docx": ("high", 1),
+    }
