@@ -11,7 +11,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import accumulate, compress, count
+from itertools import accumulate, compress
 from typing import Any
 
 from ftiscan.scanner import _regex
@@ -44,10 +44,11 @@ _COMPACT = str.maketrans("", "", "- ")
 _RUN = re.compile(
     r"[\d -](?<![\d -].)(?:(?<=\d)[ -]*(?:\d[ -]*){8}|(?<!\d)[ -]*(?:\d[ -]*){9})[\d -]*"
 )
-_ASCII_RUNS = re.compile(rb"([0-9 -]{9,})")  # maximal runs of 9+ characters, by split
 _NINE = b"0" * 9
 _SHAPE = bytes(0x30 if 0x30 <= b <= 0x39 else 0x78 for b in range(256))  # digit -> "0"
 _DIGIT_SHAPE = bytes(0x30 if 0x30 <= b <= 0x39 else b for b in range(256))  # others kept
+_RUN_SHAPE = bytes(0x30 if 0x30 <= b <= 0x39 or b in b" -" else 0x78 for b in range(256))
+_RUN_STRETCH = re.compile(rb"(000000000+)")  # in `_RUN_SHAPE`: runs of 9+ characters
 _GROUP = re.compile(rb"0+")
 _NINE_DIGITS = re.compile(rb"000000000+")  # a literal prefix: searched fast in C
 _SEPARATORS = re.compile(rb"[ -]*")
@@ -143,24 +144,33 @@ def _ascii_runs(data: bytes, shape: bytes) -> tuple[list[tuple[int, int]], list[
 
 
 def _split_runs(data: bytes) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """`_ascii_runs` for text with many runs: one split lists every maximal run of
-    nine or more run characters; their shapes are made by one translate and looked up
-    in the shape cache, and only the runs that qualify become spans."""
-    pieces = _ASCII_RUNS.split(data)
+    """`_ascii_runs` for text with many runs: in ``data`` with every run character made
+    "0" one split (a literal search in C) cuts out the runs of nine or more characters;
+    their shapes are cut from ``data`` with digits made "0" by C-level maps, looked up in
+    the shape cache, and only the runs that qualify become spans."""
+    pieces = _RUN_STRETCH.split(data.translate(_RUN_SHAPE))
     if len(pieces) == 1:
         return [], []
-    shapes = b"\n".join(pieces[1::2]).translate(_DIGIT_SHAPE).split(b"\n")
+    ends = list(accumulate(map(len, pieces)))
+    lows, highs = ends[0:-1:2], ends[1::2]
+    shapes = list(map(data.translate(_DIGIT_SHAPE).__getitem__, map(slice, lows, highs)))
     known = list(map(_shape_flags.get, shapes))
     for index in [i for i, f in enumerate(known) if f is None]:
-        known[index] = _flags_of(shapes[index])
+        found = _shape_flags.get(shapes[index])  # classified at an earlier index
+        known[index] = _flags_of(shapes[index]) if found is None else found
     flags: list[int] = known  # type: ignore[assignment] # every None was replaced above
-    wanted = list(compress(count(), flags))
-    if not wanted:
-        return [], []
-    ends = list(accumulate(map(len, pieces)))
-    digits = [(ends[2 * i], ends[2 * i + 1]) for i in wanted]
-    groups = [span for span, i in zip(digits, wanted, strict=True) if flags[i] & _GROUPS9]
+    spans = list(zip(lows, highs, strict=True))
+    digits = list(compress(spans, flags))
+    groups = list(compress(spans, map((_GROUPS9).__and__, flags)))
     return digits, groups
+
+
+def may_hold_tin(text: str) -> bool:
+    """Whether ``text`` has a run of digits, dashes and spaces holding nine digits
+    (without listing the runs: one translate and find on ASCII text)."""
+    if text.isascii():
+        return _NINE in text.encode("ascii").translate(_SHAPE, b"- ")
+    return _RUN.search(text) is not None
 
 
 def digit_runs(text: str) -> list[tuple[int, int]]:
@@ -493,6 +503,7 @@ class Hit:
 # the parser does not know makes the pattern run over the whole text, as before.
 
 _PREFIX = 3
+_SHORT_TEXT = 4096  # shorter texts look keywords up without a memo
 _MAX_PREFIXES = 256
 
 
@@ -603,6 +614,11 @@ class Detector:
             for sig in self.provenance_sigs
         )
         self._provenance_keywords = tuple(sorted(keywords))
+        self._runs_only: tuple[object, bool] = ((), False)  # (plan, answer): see `runs_only`
+        # The runs of the last text searched: a table batch is searched twice (all
+        # columns, then an identifier column's first runs) and the runs are the same.
+        self._runs_memo: tuple[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] | None
+        self._runs_memo = None
 
     # -- TINs ---------------------------------------------------------------------------
 
@@ -621,7 +637,18 @@ class Detector:
     def runs_only(self) -> bool:
         """Whether every TIN signature is matched run by run, so that a ``keep`` filter
         given to `tins` decides exactly where hits can be."""
-        return all(reach is not None for _, reach in self._tin_plan)
+        plan = self._tin_plan
+        if self._runs_only[0] is not plan:
+            self._runs_only = (plan, all(reach is not None for _, reach in plan))
+        return self._runs_only[1]
+
+    def _runs_of(self, text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        memo = self._runs_memo
+        if memo is not None and memo[0] is text:
+            return memo[1]
+        runs = _runs(text)
+        self._runs_memo = (text, runs)
+        return runs
 
     def tins(
         self,
@@ -644,6 +671,10 @@ class Detector:
         joined: dict[tuple[tuple[int, int], bool], _Joined] = {}
         kept: dict[bool, list[tuple[int, int]]] = {}  # runs searched, by `_grouped`
         plan = self._tin_plan if only is None else ((only, self._run_reach(only)),)
+        if only is None and self.runs_only:
+            runs = self._runs_of(text)
+            if not runs[0]:
+                return []  # no run holds nine digits: no signature can match
         for sig, reach in plan:
             pattern, check = sig.pattern, sig.validator
             assert pattern is not None
@@ -651,7 +682,7 @@ class Detector:
             spans: list[Span] | None = None
             if reach is not None:
                 if runs is None:
-                    runs = _runs(text)
+                    runs = self._runs_of(text)
                 grouped = sig.id in self._grouped
                 if grouped not in kept:
                     these = runs[1] if grouped else runs[0]
@@ -696,12 +727,23 @@ class Detector:
     def provenance(self, text: str) -> list[Hit]:
         """Markings and IRS record fields in ``text`` (keyword prefilter, then pattern)."""
         lowered = text.lower()
-        if not any(kw in lowered for kw in self._provenance_keywords):
+        seen: dict[str, bool] = {}  # keyword -> in the text; each looked up once at most
+
+        def has(keyword: str) -> bool:
+            found = seen.get(keyword)
+            if found is None:
+                found = seen[keyword] = keyword in lowered
+            return found
+
+        if len(text) < _SHORT_TEXT:
+            if not any(keyword in lowered for keyword in self._provenance_keywords):
+                return []  # the usual case for a line, decided without the memo
+        elif not any(map(has, self._provenance_keywords)):
             return []
         hits: list[Hit] = []
         ascii_text = text.isascii()
         for sig, prefixes in self._provenance_plan:
-            if not any(kw in lowered for kw in sig.keywords):
+            if not any(map(has, sig.keywords)):
                 continue
             assert sig.pattern is not None  # guaranteed by the schema
             matches: Iterable[re.Match[str]] | None = None

@@ -38,6 +38,7 @@ NOT_NAME_WORDS = frozenset(
     """.split()  # noqa: SIM905 -- a word list reads best as one string
 )
 
+_LETTER_WORDS = re.compile(r"[^\W\d_]+\.?")  # a word may end with one "."
 _TOKEN = re.compile(r"^[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*\.?$")
 _INITIAL = re.compile(r"^[^\W\d_]\.?$")
 
@@ -109,10 +110,12 @@ def is_business_name(cell: str) -> bool:
 
     A single word is never enough: ``CO`` is Colorado as often as "company".
     """
-    words = re.findall(r"[^\W\d_]+\.?", cell.lower())
-    return len(words) >= 2 and any(
-        word.rstrip(".") in BUSINESS_WORDS or word in BUSINESS_WORDS for word in words
-    )
+    words = _LETTER_WORDS.findall(cell.lower())
+    if len(words) < 2:
+        return False
+    if not BUSINESS_WORDS.isdisjoint(words):
+        return True
+    return any(word[:-1] in BUSINESS_WORDS for word in words if word.endswith("."))
 
 
 def find_names(text: str) -> list[tuple[int, int]]:

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable
-from itertools import accumulate, pairwise
+from itertools import accumulate, chain, compress, pairwise, repeat
+from operator import add, gt, itemgetter
 from typing import Any
 
 from ftiscan.scanner import address, names
-from ftiscan.scanner.detect import Detector, Hit
+from ftiscan.scanner.detect import Detector, Hit, may_hold_tin
 from ftiscan.scanner.findings import FileFindings
 from ftiscan.scanner.model import Location, Rows, Segment
 from ftiscan.scanner.validators import states
@@ -54,6 +55,18 @@ def _where(base: Location, **extra: Any) -> dict[str, Any]:
     return loc
 
 
+def _cell_bounds(rows: list[tuple[str, ...]], starts: list[int], col: int) -> list[int]:
+    """[low, high, low, high, ...]: where cell ``col`` of each row (every row has one)
+    lies in the joined rows (``starts``: where each row starts)."""
+    if col:
+        before = map(len, map(_SEP.join, map(itemgetter(slice(0, col)), rows)))
+        lows = list(map(add, map(add, starts, before), repeat(len(_SEP))))
+    else:
+        lows = starts[: len(rows)]
+    highs = map(add, lows, map(len, map(itemgetter(col), rows)))
+    return list(chain.from_iterable(zip(lows, highs, strict=True)))
+
+
 def _starting_at(chosen: set[int]) -> Callable[[list[tuple[int, int]]], list[tuple[int, int]]]:
     """A `Detector.tins` run filter keeping the runs that start at ``chosen``."""
     return lambda runs: [span for span in runs if span[0] in chosen]
@@ -73,6 +86,9 @@ class FileScan:
         self.unanalysed = False
         self._roles_cache: dict[tuple[str, ...], dict[int, str]] = {}
         self._id_columns: set[int] = set()
+        # roles -> (roles, name columns, street columns), for `_row_evidence`
+        self._columns: dict[int, tuple[dict[int, str], list[int], list[int]]] = {}
+        self._no_roles: dict[int, str] = {}
         self._marked_pending: list[tuple[str, dict[str, Any]]] = []
 
     @property
@@ -81,8 +97,13 @@ class FileScan:
 
     # -- provenance ----------------------------------------------------------------------
 
-    def _provenance(self, text: str, where: dict[str, Any]) -> None:
-        for hit in self.det.provenance(text):
+    def _provenance(self, text: str, base: Location, **extra: Any) -> None:
+        """Markings and IRS fields in ``text``, located at ``base`` plus ``extra``."""
+        hits = self.det.provenance(text)
+        if not hits:
+            return
+        where = _where(base, **extra)
+        for hit in hits:
             sig = hit.sig
             if sig.kind == "irs-field" or sig.strength == "strong":
                 self.provenance = True
@@ -108,7 +129,7 @@ class FileScan:
             column = offset - (text.rfind("\n", 0, offset) + 1) + 1
             return _where(seg.where, line=line, column=column)
 
-        self._provenance(text, _where(seg.where, line=first_line))
+        self._provenance(text, seg.where, line=first_line)
         tin_starts = []
         for hit in self.det.tins(text):
             if hit.bare and self.det.after_identifier_word(text, hit.start):
@@ -116,12 +137,14 @@ class FileScan:
             lo, hi = max(0, hit.start - WINDOW), min(len(text), hit.end + WINDOW)
             window = text[lo:hi]
             has_name = bool(names.find_names(window))
+            confirmed = hit.score >= self.det.threshold
+            if not confirmed and not has_name:
+                continue  # kept only with a name and a home address: no street needed
             has_home = any(
                 not address.is_business_address(window[a:b])
                 for a, b in address.find_streets(window)
             )
-            confirmed = hit.score >= self.det.threshold
-            if not confirmed and not (has_name and has_home):
+            if not confirmed and not has_home:
                 continue
             tin_starts.append(hit.start)
             self._add_tin(hit, has_name, has_home, where(hit.start))
@@ -165,20 +188,20 @@ class FileScan:
 
     def _roles(self, header: tuple[str, ...] | None, where: Location) -> dict[int, str]:
         if header is None:
-            return {}
+            return self._no_roles  # one object, so that `_columns` keeps one entry for it
         roles = self._roles_cache.get(header)
         if roles is None:
             roles = self.det.header_roles(header)
             self._roles_cache[header] = roles
-            self._provenance(_SEP.join(header), _where(where, row=1))
+            self._provenance(_SEP.join(header), where, row=1)
         return roles
 
     def _rows(self, batch: Rows) -> None:
         roles = self._roles(batch.header, batch.where)
         lines = list(map(_SEP.join, batch.rows))
         blob = "\n".join(lines)
-        starts = [0, *accumulate(len(line) + 1 for line in lines)]
-        self._provenance(blob, _where(batch.where, row=batch.first_row))
+        starts = [0, *accumulate(map((1).__add__, map(len, lines)))]
+        self._provenance(blob, batch.where, row=batch.first_row)
 
         def locate(at: int) -> tuple[int, int]:
             index = bisect_right(starts, at) - 1
@@ -193,14 +216,32 @@ class FileScan:
         dropped: dict[int, set[int]] = {}  # identifier column -> starts of its runs
 
         def keep(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-            out = []
-            for span in runs:
-                col = locate(span[0])[1]
-                if col in id_cols:
-                    dropped.setdefault(col, set()).add(span[0])
-                else:
-                    out.append(span)
-            return out
+            rows = batch.rows
+            if min(map(len, rows)) <= max(id_cols):  # short rows: look each run up
+                out = []
+                for span in runs:
+                    col = locate(span[0])[1]
+                    if col in id_cols:
+                        dropped.setdefault(col, set()).add(span[0])
+                    else:
+                        out.append(span)
+                return out
+            # A column whose cells hold no nine-digit run holds none of ``runs``.
+            active = [
+                col
+                for col in sorted(id_cols)
+                if may_hold_tin("\n".join(map(itemgetter(col), rows)))
+            ]
+            # A run starting inside a cell [low, high) has an odd number of cell bounds
+            # at or before its start (C-level maps, no Python step per run).
+            firsts = list(map(itemgetter(0), runs))
+            outside = [True] * len(runs)
+            for col in active:
+                cells = _cell_bounds(rows, starts, col)
+                inside = list(map((1).__and__, map(bisect_right, repeat(cells), firsts)))
+                dropped.setdefault(col, set()).update(compress(firsts, inside))
+                outside = list(map(gt, outside, inside))
+            return list(compress(runs, outside)) if active else runs
 
         narrow = bool(id_cols) and self.det.runs_only
         by_row: dict[int, list[tuple[int, Hit]]] = {}
@@ -280,17 +321,17 @@ class FileScan:
 
     def _row_evidence(self, row: tuple[str, ...], roles: dict[int, str]) -> tuple[bool, bool, bool]:
         """(person name, home street address, business name) for one row."""
-        name_cols = [i for i, r in roles.items() if r in ("name", "first-name", "last-name")]
-        street_cols = [i for i, r in roles.items() if r == "street"]
-        business = any(names.is_business_name(row[i]) for i in name_cols if i < len(row))
+        columns = self._columns.get(id(roles))
+        if columns is None or columns[0] is not roles:
+            name_cols = [i for i, r in roles.items() if r in ("name", "first-name", "last-name")]
+            street_cols = [i for i, r in roles.items() if r == "street"]
+            columns = self._columns[id(roles)] = (roles, name_cols, street_cols)
+        _, name_cols, street_cols = columns
+        size = len(row)
+        business = any(names.is_business_name(row[i]) for i in name_cols if i < size)
         if name_cols:
-            has_name = (
-                any(
-                    i < len(row) and row[i].strip() and not names.is_business_name(row[i])
-                    for i in name_cols
-                )
-                and not business
-            )
+            # Without a business name among them, a non-empty name cell is a person's.
+            has_name = not business and any(row[i].strip() for i in name_cols if i < size)
         else:
             has_name = self._headerless_name(row)
             # A city before a state ("Salt Lake City", "UT") and a street ("12 Church St",

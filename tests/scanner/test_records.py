@@ -198,18 +198,24 @@ def _findings(det: Detector, batches: list[Rows]) -> list[dict[str, object]]:
     st.integers(min_value=1, max_value=12),
     st.sampled_from([1, 7, 150_000]),
     st.booleans(),
+    st.sampled_from([0, 2, 5]),
+    st.booleans(),
 )
 def test_records_identifier_columns_narrow_equals_plain(
-    steps: list[int], size: int, gap: int, dashed_ids: bool
+    steps: list[int], size: int, gap: int, dashed_ids: bool, at: int, ragged: bool
 ) -> None:
-    """Identifier columns (sorted or not) decide later batches under another header the
-    same way whether their digit runs are searched or dropped and probed."""
+    """Identifier columns (sorted or not, anywhere in the row, in full or short rows)
+    decide later batches under another header the same way whether their digit runs
+    are searched or dropped and probed."""
     base = 123_450_000
     ids = [str(base + gap * k) for k in steps]
     cells = [dashed(i) if dashed_ids and n % 3 == 0 else i for n, i in enumerate(ids)]
-    header = ("Invoice", "Name", "Street", "City", "State", "ZIP")
-    person = ("Maria Ortega", "412 Willow Creek Rd", "Springfield", "IL", "62704")
-    rows = [(cell, *person) for cell in cells]
+    person = ["Maria Ortega", "412 Willow Creek Rd", "Springfield", "IL", "62704"]
+    header = ("Name", "Street", "City", "State", "ZIP")
+    header = (*header[:at], "Invoice", *header[at:])
+    rows = [(*person[:at], cell, *person[at:]) for cell in cells]
+    if ragged:
+        rows = [row[: at + 1] if n % 4 == 3 else row for n, row in enumerate(rows)]
     batches = [Rows(rows[i : i + size], 2 + i, header, _WHERE) for i in range(0, len(rows), size)]
     batches.append(Rows(list(rows), 2 + len(rows), None, _WHERE))  # no header: col 0 is data
     assert _findings(_FAST, batches) == _findings(_SLOW, batches)
