@@ -173,6 +173,15 @@ def may_hold_tin(text: str) -> bool:
     return _RUN.search(text) is not None
 
 
+def ascii_runs(data: bytes) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(`digit_runs`, `group_runs`) of ASCII text given as bytes; a caller may first
+    overwrite parts of it with a byte that is not a run character, to leave them out."""
+    shape = data.translate(_SHAPE, b"- ")
+    if _NINE not in shape:
+        return [], []
+    return _ascii_runs(data, shape)
+
+
 def digit_runs(text: str) -> list[tuple[int, int]]:
     """Spans of the maximal runs of digits, dashes and spaces holding 9+ digits."""
     return _runs(text)[0]
@@ -655,6 +664,7 @@ class Detector:
         text: str,
         only: Signature | None = None,
         keep: Callable[[list[tuple[int, int]]], list[tuple[int, int]]] | None = None,
+        runs: tuple[list[tuple[int, int]], list[tuple[int, int]]] | None = None,
     ) -> list[Hit]:
         """Every TIN-shaped match that its validator accepts, with its context score.
 
@@ -664,15 +674,17 @@ class Detector:
         ``keep`` filters the digit runs (spans, in order) searched by the signatures
         matched run by run: hits in the runs it drops are not looked for (matches in
         one run never affect another); other signatures still search all of ``text``.
+        ``runs`` gives those runs instead of finding them: (`digit_runs`, `group_runs`)
+        of ``text``, or of ``text`` with parts left out (`ascii_runs`).
         """
         best: dict[int, Hit] = {}
         lowered: str | None = None
-        runs: tuple[list[tuple[int, int]], list[tuple[int, int]]] | None = None
         joined: dict[tuple[tuple[int, int], bool], _Joined] = {}
         kept: dict[bool, list[tuple[int, int]]] = {}  # runs searched, by `_grouped`
         plan = self._tin_plan if only is None else ((only, self._run_reach(only)),)
         if only is None and self.runs_only:
-            runs = self._runs_of(text)
+            if runs is None:
+                runs = self._runs_of(text)
             if not runs[0]:
                 return []  # no run holds nine digits: no signature can match
         for sig, reach in plan:

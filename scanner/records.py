@@ -26,7 +26,7 @@ from operator import add, gt, itemgetter
 from typing import Any
 
 from ftiscan.scanner import address, names
-from ftiscan.scanner.detect import Detector, Hit, may_hold_tin
+from ftiscan.scanner.detect import Detector, Hit, ascii_runs, may_hold_tin
 from ftiscan.scanner.findings import FileFindings
 from ftiscan.scanner.model import Location, Rows, Segment
 from ftiscan.scanner.validators import states
@@ -37,6 +37,7 @@ _SEP = "\x1f"
 _MIN_SORTED_RUN = 4
 _MAX_ID_GAP = 100_000
 _PROBE_RUNS = 8
+_PROBE_ROWS = 64
 
 
 def _is_city(row: tuple[str, ...], i: int) -> bool:
@@ -65,6 +66,22 @@ def _cell_bounds(rows: list[tuple[str, ...]], starts: list[int], col: int) -> li
         lows = starts[: len(rows)]
     highs = map(add, lows, map(len, map(itemgetter(col), rows)))
     return list(chain.from_iterable(zip(lows, highs, strict=True)))
+
+
+def _runs_in_cells(
+    source: bytes, bounds: list[int]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The digit runs of ``source`` inside the cells at ``bounds`` (every other byte
+    overwritten with one that is not a run character)."""
+    data = bytearray(len(source))  # NUL: not a run character
+    for low, high in zip(bounds[0::2], bounds[1::2], strict=True):
+        data[low:high] = source[low:high]
+    return ascii_runs(bytes(data))
+
+
+def _sorted(values: list[int]) -> bool:
+    """Strictly ascending or strictly descending (as `_find_id_columns` asks)."""
+    return all(a < b for a, b in pairwise(values)) or all(a > b for a, b in pairwise(values))
 
 
 def _starting_at(chosen: set[int]) -> Callable[[list[tuple[int, int]]], list[tuple[int, int]]]:
@@ -246,13 +263,33 @@ class FileScan:
         narrow = bool(id_cols) and self.det.runs_only
         by_row: dict[int, list[tuple[int, Hit]]] = {}
         bare_by_col: dict[int, list[tuple[int, Hit]]] = {}
-        for hit in self.det.tins(blob, keep=keep if narrow else None):
+        rows = batch.rows
+        if narrow and blob.isascii() and min(map(len, rows)) > max(id_cols):
+            # Fastest: the identifier cells that may hold a run are overwritten with NUL
+            # (not a run character) before the runs are looked for (a run
+            # never crosses a cell's bounds, so the other runs are unchanged).
+            source = blob.encode("ascii")
+            cells = {
+                col: _cell_bounds(rows, starts, col)
+                for col in sorted(id_cols)
+                if may_hold_tin("\n".join(map(itemgetter(col), rows)))
+            }
+            data = bytearray(source)
+            for bounds in cells.values():
+                for low, high in zip(bounds[0::2], bounds[1::2], strict=True):
+                    data[low:high] = bytes(high - low)  # NUL: not a run character
+            found = self.det.tins(blob, runs=ascii_runs(bytes(data)) if cells else None)
+            for col in sorted(cells.keys() - self._id_columns):
+                bare_by_col[col] = self._column_hits(blob, source, cells[col], locate)
+        else:
+            found = self.det.tins(blob, keep=keep if narrow else None)
+            for col in sorted(dropped.keys() - self._id_columns):
+                bare_by_col[col] = self._id_column_hits(blob, sorted(dropped[col]), locate)
+        for hit in found:
             index, col = locate(hit.start)
             by_row.setdefault(index, []).append((col, hit))
             if hit.bare:
                 bare_by_col.setdefault(col, []).append((index, hit))
-        for col in sorted(dropped.keys() - self._id_columns):
-            bare_by_col[col] = self._id_column_hits(blob, sorted(dropped[col]), locate)
         self._find_id_columns(bare_by_col, roles)
         analysed = set()
         base = _base(batch.where)
@@ -283,10 +320,36 @@ class FileScan:
         elif len(analysed) < len(batch.rows):
             self.unanalysed = True
 
-    def _id_column_hits(
-        self, blob: str, starts: list[int], locate: Callable[[int], tuple[int, int]]
+    def _column_hits(
+        self,
+        blob: str,
+        source: bytes,
+        bounds: list[int],
+        locate: Callable[[int], tuple[int, int]],
     ) -> list[tuple[int, Hit]]:
-        """The bare hits of one identifier column, from the starts of its digit runs.
+        """`_id_column_hits` of the column whose cells lie at ``bounds`` in the ASCII
+        ``blob`` (``source``: its bytes). Its runs are found with every other byte
+        overwritten: first in its first `_PROBE_ROWS` cells, which usually hold more
+        than `_PROBE_RUNS` runs whose hits are not sorted; else in all its cells."""
+        if len(bounds) > 2 * _PROBE_ROWS:
+            runs = _runs_in_cells(source, bounds[: 2 * _PROBE_ROWS])
+            starts = [start for start, _ in runs[0]]
+            if len(starts) > _PROBE_RUNS:
+                hits = self._id_column_hits(blob, starts[:_PROBE_RUNS], locate, runs)
+                if not _sorted([int(hit.value) for _, hit in hits]):
+                    return hits  # what `_id_column_hits` gives from all the runs
+        runs = _runs_in_cells(source, bounds)
+        return self._id_column_hits(blob, [start for start, _ in runs[0]], locate, runs)
+
+    def _id_column_hits(
+        self,
+        blob: str,
+        starts: list[int],
+        locate: Callable[[int], tuple[int, int]],
+        runs: tuple[list[tuple[int, int]], list[tuple[int, int]]] | None = None,
+    ) -> list[tuple[int, Hit]]:
+        """The bare hits of one identifier column, from the starts of its digit runs
+        (``runs``: runs of the blob holding at least those, when already found).
 
         When the hits of the first `_PROBE_RUNS` runs are neither ascending nor
         descending, the column is not one of sorted numbers whatever follows: those
@@ -294,12 +357,13 @@ class FileScan:
         """
         hits: list[tuple[int, Hit]] = []
         for wanted in (starts[:_PROBE_RUNS], starts) if len(starts) > _PROBE_RUNS else (starts,):
-            found = self.det.tins(blob, keep=_starting_at(set(wanted)))
+            picked = _starting_at(set(wanted))
+            if runs is None:
+                found = self.det.tins(blob, keep=picked)
+            else:
+                found = self.det.tins(blob, runs=(picked(runs[0]), picked(runs[1])))
             hits = [(locate(hit.start)[0], hit) for hit in found if hit.bare]
-            values = [int(hit.value) for _, hit in hits]
-            ascending = all(a < b for a, b in pairwise(values))
-            descending = all(a > b for a, b in pairwise(values))
-            if not (ascending or descending):
+            if not _sorted([int(hit.value) for _, hit in hits]):
                 break
         return hits
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -218,4 +220,37 @@ def test_records_identifier_columns_narrow_equals_plain(
         rows = [row[: at + 1] if n % 4 == 3 else row for n, row in enumerate(rows)]
     batches = [Rows(rows[i : i + size], 2 + i, header, _WHERE) for i in range(0, len(rows), size)]
     batches.append(Rows(list(rows), 2 + len(rows), None, _WHERE))  # no header: col 0 is data
+    assert _findings(_FAST, batches) == _findings(_SLOW, batches)
+
+
+@pytest.mark.parametrize("order", ["random", "ascending", "descending", "sorted-then-random",
+                                   "random-then-sorted", "sparse", "repeated"])  # fmt: skip
+@pytest.mark.parametrize("size", [150, 100, 40])
+def test_records_long_identifier_columns_narrow_equals_plain(order: str, size: int) -> None:
+    """Batches longer than the probe (64 cells, 8 runs): the probe decides as all do."""
+    rng = random.Random(order)
+    steps = list(range(150))
+    if order == "random":
+        rng.shuffle(steps)
+    elif order == "descending":
+        steps.reverse()
+    elif order == "sorted-then-random":
+        tail = steps[70:]
+        rng.shuffle(tail)
+        steps = steps[:70] + tail
+    elif order == "random-then-sorted":
+        head = steps[:5]
+        rng.shuffle(head)
+        steps = head + steps[5:]
+    elif order == "repeated":
+        steps = [n // 2 for n in steps]
+    cells = [str(123_450_000 + 7 * k) for k in steps]
+    if order == "sparse":
+        cells = [cell if n % 20 == 0 else "n/a" for n, cell in enumerate(cells)]
+    person = ("Maria Ortega", "412 Willow Creek Rd", "Springfield", "IL", "62704")
+    header = ("Order No", "Name", "Street", "City", "State", "ZIP")
+    rows = [(cell, *person) for cell in cells]
+    batches = [Rows(rows[i : i + size], 2 + i, header, _WHERE) for i in range(0, len(rows), size)]
+    batches.append(Rows(list(rows), 2 + len(rows), None, _WHERE))
+    assert _FAST.header_roles(header)[0] == "identifier"
     assert _findings(_FAST, batches) == _findings(_SLOW, batches)
