@@ -155,6 +155,15 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Tree, dict[str, o
         env=private_env(base),
     )
     assert done.returncode == 1, done.stderr[-2000:]
+    verified = subprocess.run(
+        [str(FTISCAN), "verify", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=private_env(base),
+    )
+    assert verified.returncode == 0, verified.stdout[-2000:]  # signature and schema
     return tree, load_report(report), done.stdout + done.stderr
 
 

@@ -170,3 +170,18 @@ def test_e2e_scan_text_summary_lists_files_without_values(scanned: Scanned) -> N
             line = next(x for x in lines if shown.search(x))
             assert line.split()[:2] == [severity, str(records)], (rel, shown_member)
     assert secrets_in(done.stdout, scanned.truth.secrets) == []
+
+
+def test_e2e_scan_report_verifies_against_schema(scanned: Scanned) -> None:
+    """The signed report of the whole home (every format) verifies: signature, canonical
+    form and the payload schema."""
+    done = subprocess.run(
+        [str(FTISCAN), "verify", str(scanned.report_path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=scanned.env,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert json.loads(done.stdout)["valid"] is True
