@@ -11,6 +11,7 @@ the stop are kept.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import multiprocessing
 import os
 import threading
@@ -290,6 +291,34 @@ def default_jobs() -> int:
 Progress = Callable[[FileOutcome | Skipped | None, Path | None], None]
 
 
+LOOKAHEAD = 256
+
+
+def largest_first(
+    entries: Iterator[FileEntry | Skipped], window: int = LOOKAHEAD
+) -> Iterator[FileEntry | Skipped]:
+    """The walk's entries with the largest files first within a bounded look-ahead, so
+    that a big file does not start last and leave the other workers idle at the end.
+    Skipped entries pass at once; memory stays bounded by ``window`` entries; findings
+    are sorted at the end, so the order changes no result.
+
+    >>> from pathlib import Path
+    >>> sizes = [FileEntry(Path(str(n)), Path("."), n, 0, n, 0, 0) for n in (3, 9, 1, 7)]
+    >>> [e.size for e in largest_first(iter(sizes), window=2)]
+    [9, 7, 3, 1]
+    """
+    heap: list[tuple[int, int, FileEntry]] = []
+    for n, entry in enumerate(entries):
+        if isinstance(entry, Skipped):
+            yield entry
+            continue
+        heapq.heappush(heap, (-entry.size, n, entry))
+        if len(heap) > window:
+            yield heapq.heappop(heap)[2]
+    while heap:
+        yield heapq.heappop(heap)[2]
+
+
 def _outcomes(
     options: ScanOptions, ctx: Context, entries: Iterator[FileEntry | Skipped]
 ) -> Iterator[FileOutcome | Skipped]:
@@ -304,7 +333,7 @@ def _outcomes(
     with ProcessPoolExecutor(
         jobs, mp_context=mp, initializer=_init_worker, initargs=(options,)
     ) as pool:
-        for entry in entries:
+        for entry in largest_first(entries):
             if isinstance(entry, Skipped):
                 yield entry
                 continue

@@ -65,6 +65,7 @@ class FileFindings:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
+        self._mac = hmac.new(key, digestmod=hashlib.sha256)  # keyed once, copied per value
         self._best: dict[str, str] = {}  # fingerprint -> rule id
         self._rules: dict[str, _RuleState] = {}
 
@@ -78,7 +79,11 @@ class FileFindings:
         signature: str = "",
     ) -> None:
         """Record one occurrence; ``value`` is hashed at once and not kept."""
-        fp = fingerprint(self._key, kind, value) if value else ""
+        fp = ""
+        if value:
+            mac = self._mac.copy()
+            mac.update(f"{kind}:{value}".encode())
+            fp = mac.hexdigest()
         rule = RULES[rule_id]
         if fp:
             current = self._best.get(fp)
