@@ -214,11 +214,24 @@ def _lines(lines: Iterable[str], where: Location, limits: Limits) -> Iterator[Se
     limit = max(1, limits.max_line_chars)
     whole = True  # the previous line was read whole
 
+    prose: list[str] = []  # consecutive lines that are not JSON objects, as one block
+    prose_start = 1
+    prose_size = 0
+
     def flush() -> Rows:
         keys = tuple(header)
         rows = [tuple([flat.get(key, "") for key in keys]) for flat in batch]
         batch.clear()
         return Rows(rows, first_row, keys, replace(where, line=first_row))
+
+    def flush_prose() -> Segment:
+        nonlocal prose_size
+        text = "".join(prose)
+        prose.clear()
+        prose_size = 0
+        return Segment(
+            text if text.endswith("\n") else text + "\n", replace(where, line=prose_start)
+        )
 
     try:
         for line in lines:
@@ -231,9 +244,13 @@ def _lines(lines: Iterable[str], where: Location, limits: Limits) -> Iterator[Se
             if total > limits.max_text_chars:
                 if batch:
                     yield flush()
+                if prose:
+                    yield flush_prose()
                 raise LimitExceeded("bytes", f"more than {limits.max_text_chars} characters")
             body = line.strip()
             if not body:
+                if prose:  # keep the block's line numbering
+                    prose.append(line)
                 continue
             value: object
             try:
@@ -241,6 +258,8 @@ def _lines(lines: Iterable[str], where: Location, limits: Limits) -> Iterator[Se
             except (ValueError, RecursionError):
                 value = None
             if isinstance(value, dict):
+                if prose:
+                    yield flush_prose()
                 flat = flatten(value)
                 if batch and (
                     current != first_row + len(batch) or not flat.keys() <= header.keys()
@@ -255,14 +274,24 @@ def _lines(lines: Iterable[str], where: Location, limits: Limits) -> Iterator[Se
                 continue
             if batch:
                 yield flush()
-            located = replace(where, line=current)
             if value is None or isinstance(value, bool):
-                yield Segment(line if line.endswith("\n") else line + "\n", located)
+                if not prose:
+                    prose_start = current
+                prose.append(line)
+                prose_size += len(line)
+                if prose_size >= limits.block_chars:
+                    yield flush_prose()
             else:
-                yield from _walk(value, located, limits)
+                if prose:
+                    yield flush_prose()
+                yield from _walk(value, replace(where, line=current), limits)
     except ExtractError:
         if batch:
             yield flush()
+        if prose:
+            yield flush_prose()
         raise
     if batch:
         yield flush()
+    if prose:
+        yield flush_prose()

@@ -96,10 +96,13 @@ def test_jsonl_rows_are_numbered_by_line() -> None:
 
 
 def test_jsonl_long_line_is_read_in_pieces() -> None:
-    """A line above max_line_chars is kept as text pieces, and numbering goes on."""
+    """A line above max_line_chars is read in pieces that stay on its line (joined into
+    one block), and numbering goes on."""
     data = b'{"a": 1}\n{"b": "' + b"x" * 500 + b'"}\n{"c": 3}\n'
     items = _items(data, lines=True, max_line_chars=100)
-    assert [i.where.line for i in items if isinstance(i, Segment)] == [2] * 6
+    segments = [i for i in items if isinstance(i, Segment)]
+    assert [s.where.line for s in segments] == [2]
+    assert segments[0].text == '{"b": "' + "x" * 500 + '"}\n'
     rows = [i for i in items if isinstance(i, Rows)]
     assert [r.first_row for r in rows] == [1, 3]
 
@@ -126,3 +129,17 @@ def test_jsondoc_pointer_never_carries_key_data() -> None:
     doc = {"by_tin": {tin: {"note": "x"}}, "people": {"Maria Ortega": ["a"], "ok_key": ["b"]}}
     cells = [i.where.cell for i in _items(json.dumps(doc).encode())]
     assert cells == ["/by_tin/#1", "/people/#1", "/people/ok_key"]
+
+
+def test_jsonl_consecutive_text_lines_are_one_block() -> None:
+    """Lines that are not JSON objects between rows come as one block with its first
+    line number (a mixed log costs one segment, not one per line)."""
+    data = b'{"a": 1}\nplain one\n\nplain two\n{"a": 2}\nplain three\n'
+    items = _items(data, lines=True)
+    assert [(type(i).__name__, i.where.line) for i in items] == [
+        ("Rows", 1),
+        ("Segment", 2),
+        ("Rows", 5),
+        ("Segment", 6),
+    ]
+    assert items[1].text == "plain one\n\nplain two\n"  # type: ignore[union-attr]  # a Segment
