@@ -50,6 +50,7 @@ test: lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.formats
 	$(BIN)/python -m bench.signing
 
 clean:
