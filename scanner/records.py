@@ -50,9 +50,24 @@ def _base(where: Location) -> dict[str, Any]:
     return {k: v for k, v in where.as_dict().items() if k not in ("line", "row", "bytes")}
 
 
+def column_letters(column: int) -> str:
+    """Spreadsheet column letters of a 1-based column number.
+
+    >>> column_letters(1), column_letters(26), column_letters(28), column_letters(16384)
+    ('A', 'Z', 'AB', 'XFD')
+    """
+    letters = ""
+    while column > 0:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def _where(base: Location, **extra: Any) -> dict[str, Any]:
     loc = _base(base)
     loc.update({k: v for k, v in extra.items() if v is not None})
+    if base.sheet and "cell" not in loc and "row" in loc and "column" in loc:
+        loc["cell"] = f"{column_letters(loc['column'])}{loc['row']}"  # Sheet!B12
     return loc
 
 
@@ -293,6 +308,7 @@ class FileScan:
         self._find_id_columns(bare_by_col, roles)
         analysed = set()
         base = _base(batch.where)
+        sheet = bool(batch.where.sheet) and "cell" not in base
         for index, hits in by_row.items():
             row = batch.rows[index]
             evidence: tuple[bool, bool, bool] | None = None  # looked at only when needed
@@ -311,6 +327,8 @@ class FileScan:
                 where = base.copy()
                 where["row"] = batch.first_row + index
                 where["column"] = col + 1
+                if sheet:
+                    where["cell"] = f"{column_letters(col + 1)}{where['row']}"  # Sheet!B12
                 self._add_tin(hit, has_name, has_home, where)
                 analysed.add(index)
         if self.provenance:

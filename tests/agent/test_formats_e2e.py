@@ -205,3 +205,16 @@ def test_formats_scan_leaks_nothing(scanned: tuple[Tree, dict[str, object], str]
     """No name, TIN or street of the records is in the report or the output."""
     tree, report, output = scanned
     assert secrets_in(json.dumps(report) + output, tree.secrets) == []
+
+
+def test_formats_spreadsheet_locations_name_sheet_and_cell(
+    scanned: tuple[Tree, dict[str, object], str],
+) -> None:
+    """A finding in a workbook says where as Sheet!cell: sheet, row, column and cell."""
+    _, report, _ = scanned
+    [finding] = [
+        f
+        for f in report["findings"]  # type: ignore[attr-defined]  # report is a JSON object
+        if f["path"].endswith("payees.xlsx") and "member" not in f
+    ]
+    assert finding["locations"][0] == {"sheet": "Payees", "row": 2, "column": 2, "cell": "B2"}
