@@ -308,8 +308,10 @@ def digit_pattern(code: str) -> str | None:
 def format_digits(value: str, pattern: str) -> str:
     """``value`` (an integer as digits) laid out in ``pattern``'s zero positions.
 
-    >>> format_digits("12345678", "000-00-0000"), format_digits("1234567890", "00000")
-    ('012-34-5678', '1234567890')
+    >>> format_digits("1234", "000-00-0000"), format_digits("2134", "00000")
+    ('000-00-1234', '02134')
+    >>> format_digits("1234567890", "00000")
+    '1234567890'
     """
     width = pattern.count("0")
     if not value.isdigit() or len(value) > width:
