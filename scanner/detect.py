@@ -600,6 +600,35 @@ def _at_prefixes(
     return out
 
 
+def keyword_groups(keywords: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(guard, keywords) pairs covering ``keywords``, each guard a substring of every
+    keyword of its group, so that a text without the guard holds none of them: one
+    search rules out a group (a search costs about the same whatever the needle's
+    length, and less the longer it is). Greedy: the guard shared by most keywords
+    (then the longest) first; a keyword sharing none is its own guard.
+
+    >>> keyword_groups(["tax period", "taxprd", "dln", "name ctrl", "name control"])[:2]
+    (('name c', ('name control', 'name ctrl')), ('tax', ('tax period', 'taxprd')))
+    """
+    left = sorted(set(keywords))
+    groups: list[tuple[str, tuple[str, ...]]] = []
+    while left:
+        best: tuple[int, int, str] | None = None
+        for guard in sorted(
+            {k[i:j] for k in left for i in range(len(k)) for j in range(i + 3, len(k) + 1)}
+        ):
+            covered = sum(guard in k for k in left)
+            if covered >= 2 and (best is None or (covered, len(guard)) > best[:2]):
+                best = (covered, len(guard), guard)
+        if best is None:
+            groups.extend((k, (k,)) for k in left)
+            break
+        members = tuple(k for k in left if best[2] in k)
+        groups.append((best[2], members))
+        left = [k for k in left if k not in members]
+    return tuple(groups)
+
+
 class Detector:
     """Compiled view of a pack set, ready to run over many texts."""
 
@@ -623,6 +652,7 @@ class Detector:
             for sig in self.provenance_sigs
         )
         self._provenance_keywords = tuple(sorted(keywords))
+        self._keyword_groups = keyword_groups(keywords)
         self._runs_only: tuple[object, bool] = ((), False)  # (plan, answer): see `runs_only`
         # The runs of the last text searched: a table batch is searched twice (all
         # columns, then an identifier column's first runs) and the runs are the same.
@@ -739,23 +769,22 @@ class Detector:
     def provenance(self, text: str) -> list[Hit]:
         """Markings and IRS record fields in ``text`` (keyword prefilter, then pattern)."""
         lowered = text.lower()
-        seen: dict[str, bool] = {}  # keyword -> in the text; each looked up once at most
-
-        def has(keyword: str) -> bool:
-            found = seen.get(keyword)
-            if found is None:
-                found = seen[keyword] = keyword in lowered
-            return found
-
         if len(text) < _SHORT_TEXT:
-            if not any(keyword in lowered for keyword in self._provenance_keywords):
-                return []  # the usual case for a line, decided without the memo
-        elif not any(map(has, self._provenance_keywords)):
-            return []
+            if not any(map(lowered.__contains__, self._provenance_keywords)):
+                return []  # the usual case for a line
+            present = set(filter(lowered.__contains__, self._provenance_keywords))
+        else:
+            # Each keyword group is ruled out by one search for its guard.
+            present = set()
+            for guard, members in self._keyword_groups:
+                if guard in lowered:
+                    present.update(filter(lowered.__contains__, members))
+            if not present:
+                return []
         hits: list[Hit] = []
         ascii_text = text.isascii()
         for sig, prefixes in self._provenance_plan:
-            if not any(map(has, sig.keywords)):
+            if present.isdisjoint(sig.keywords):
                 continue
             assert sig.pattern is not None  # guaranteed by the schema
             matches: Iterable[re.Match[str]] | None = None

@@ -205,6 +205,29 @@ def extract_lines(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Se
             wrapper.detach()  # never close the caller's stream
 
 
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_WORDS = frozenset(("null", "true", "false", "NaN", "Infinity"))
+
+
+def _may_be_json(body: str) -> bool:
+    """False when ``json.loads(body)`` must fail (``body``: stripped, not empty), which
+    a log line usually shows by its first character, at a fraction of the cost of the
+    parser's exception. A value after which anything but whitespace follows is
+    "Extra data", so a word or number must be the whole of ``body``.
+
+    >>> [_may_be_json(b) for b in ('{"a": 1}', "[1]", '"x"', "-1.5e3", "true", "NaN")]
+    [True, True, True, True, True, True]
+    >>> [_may_be_json(b) for b in ("2024-01-31 INFO", "1 2", "nothing", "GET /", "-")]
+    [False, False, False, False, False]
+    """
+    first = body[0]
+    if first in '{["':
+        return True
+    if first == "-" or first.isdigit():
+        return body == "-Infinity" or _NUMBER.fullmatch(body) is not None
+    return body in _WORDS
+
+
 def _lines(lines: Iterable[str], where: Location, limits: Limits) -> Iterator[Segment | Rows]:
     header: dict[str, None] = {}
     batch: list[dict[str, str]] = []
@@ -222,16 +245,14 @@ def _lines(lines: Iterable[str], where: Location, limits: Limits) -> Iterator[Se
         keys = tuple(header)
         rows = [tuple([flat.get(key, "") for key in keys]) for flat in batch]
         batch.clear()
-        return Rows(rows, first_row, keys, replace(where, line=first_row))
+        return Rows(rows, first_row, keys, where.at_line(first_row))
 
     def flush_prose() -> Segment:
         nonlocal prose_size
         text = "".join(prose)
         prose.clear()
         prose_size = 0
-        return Segment(
-            text if text.endswith("\n") else text + "\n", replace(where, line=prose_start)
-        )
+        return Segment(text if text.endswith("\n") else text + "\n", where.at_line(prose_start))
 
     try:
         for line in lines:
@@ -254,7 +275,7 @@ def _lines(lines: Iterable[str], where: Location, limits: Limits) -> Iterator[Se
                 continue
             value: object
             try:
-                value = None if piece else json.loads(body)
+                value = None if piece or not _may_be_json(body) else json.loads(body)
             except (ValueError, RecursionError):
                 value = None
             if isinstance(value, dict):
@@ -284,7 +305,7 @@ def _lines(lines: Iterable[str], where: Location, limits: Limits) -> Iterator[Se
             else:
                 if prose:
                     yield flush_prose()
-                yield from _walk(value, replace(where, line=current), limits)
+                yield from _walk(value, where.at_line(current), limits)
     except ExtractError:
         if batch:
             yield flush()
