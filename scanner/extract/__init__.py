@@ -24,8 +24,6 @@ from ftiscan.scanner.extract import (
     fixedwidth,
     jsondoc,
     mail,
-    ole,
-    pdf,
     rtf,
     sqlitedb,
     text,
@@ -59,13 +57,29 @@ EXTRACTORS: dict[str, Extractor] = {
 }
 """Kind -> extractor of a format that holds no other files."""
 
+
+def _extract_ole(fh: IO[bytes], where: Location, limits: Limits, depth: int) -> Items:
+    # olefile (and xlrd after it) is imported when an OLE2 file shows up, not by every
+    # scanning process at start-up.
+    from ftiscan.scanner.extract import ole
+
+    return ole.extract_ole(fh, where, limits, depth)
+
+
+def _extract_pdf(fh: IO[bytes], where: Location, limits: Limits, depth: int) -> Items:
+    # pypdfium2 and its library (several MB per process) load when a PDF shows up.
+    from ftiscan.scanner.extract import pdf
+
+    return pdf.extract_pdf(fh, where, limits, depth)
+
+
 CONTAINERS: dict[str, Container] = {
     "7z": archive.extract_7z,
     "bzip2": compressed.extract_bzip2,
     "eml": mail.extract_eml,
     "gzip": compressed.extract_gzip,
-    "ole2": ole.extract_ole,
-    "pdf": pdf.extract_pdf,
+    "ole2": _extract_ole,
+    "pdf": _extract_pdf,
     "rtf": rtf.extract_rtf,
     "sqlite": sqlitedb.extract_sqlite,
     "tar": archive.extract_tar,
