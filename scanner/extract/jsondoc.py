@@ -182,7 +182,8 @@ def extract(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Segment 
         doc = json.loads(document)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":
-            yield from _lines((line + "\n" for line in document.split("\n")), where, limits)
+            del raw  # the decoded text is all that is read from here on
+            yield from _lines(_split_lines(document), where, limits)
         else:
             yield from text.extract(io.BytesIO(raw), where, limits)
         return
@@ -190,6 +191,24 @@ def extract(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Segment 
         yield from text.extract(io.BytesIO(raw), where, limits)
         return
     yield from _walk(doc, where, limits)
+
+
+def _split_lines(document: str) -> Iterator[str]:
+    r"""``line + "\n"`` for each line of ``document.split("\n")``, one at a time (a
+    list of every line of a large file would double its memory).
+
+    >>> list(_split_lines("a\nb")), list(_split_lines("a\n")), list(_split_lines(""))
+    (['a\n', 'b\n'], ['a\n', '\n'], ['\n'])
+    """
+    start = 0
+    find = document.find
+    while True:
+        end = find("\n", start)
+        if end < 0:
+            yield document[start:] + "\n"
+            return
+        yield document[start : end + 1]
+        start = end + 1
 
 
 def extract_lines(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Segment | Rows]:
