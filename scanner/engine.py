@@ -267,7 +267,10 @@ _WORKER: Context | None = None
 
 def _init_worker(options: ScanOptions) -> None:
     global _WORKER
-    _WORKER = Context(options)
+    # The parent compiled (and schema-checked) these very sources before starting the
+    # pool (`run_scan` builds its `Context` first), so a worker skips the schema check
+    # and does not import jsonschema.
+    _WORKER = Context(options, pack_set_from_sources(options.pack_sources, check_schema=False))
     _lower_priority()
 
 

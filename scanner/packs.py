@@ -17,9 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from ftiscan.scanner.errors import PackError
@@ -33,6 +32,9 @@ from ftiscan.scanner.validators import (
     tax_period,
 )
 from ftiscan.signatures import SCHEMA_PATH, builtin_pack_paths
+
+if TYPE_CHECKING:  # imported where packs are checked: scan workers only compile them
+    import jsonschema
 
 Validator = Callable[[str], bool]
 
@@ -205,6 +207,8 @@ def _parse(source: Path, data: bytes) -> tuple[Any, _Located]:
 
 @cache
 def _schema_validator() -> jsonschema.Draft202012Validator:
+    import jsonschema  # about 0.1 s and 7 MB: not in scan workers
+
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
 
@@ -267,10 +271,17 @@ def _compile_signature(
     )
 
 
-def compile_pack(source: Path, data: bytes) -> Pack:
-    """Parse, schema-check and compile one pack; raise PackError on the first problem."""
+def compile_pack(source: Path, data: bytes, *, check_schema: bool = True) -> Pack:
+    """Parse, schema-check and compile one pack; raise PackError on the first problem.
+
+    ``check_schema=False`` skips the schema check, for bytes that already passed it
+    (a scan worker compiles the sources its parent loaded)."""
     doc, located = _parse(source, data)
-    errors = sorted(_schema_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
+    errors = (
+        sorted(_schema_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
+        if check_schema
+        else []
+    )
     if errors:
         # The first error in the file; at one place, the deepest names the field to fix.
         error = min(
@@ -305,13 +316,16 @@ def compile_pack(source: Path, data: bytes) -> Pack:
     )
 
 
-def pack_set_from_sources(sources: Sequence[tuple[str, bytes]]) -> PackSet:
-    """Compile every source; all packs load or none does."""
+def pack_set_from_sources(
+    sources: Sequence[tuple[str, bytes]], *, check_schema: bool = True
+) -> PackSet:
+    """Compile every source; all packs load or none does (``check_schema``: see
+    `compile_pack`)."""
     packs: list[Pack] = []
     ids: dict[str, str] = {}
     names: set[str] = set()
     for name, data in sources:
-        pack = compile_pack(Path(name), data)
+        pack = compile_pack(Path(name), data, check_schema=check_schema)
         if pack.name in names:
             raise PackError(pack.path, 1, 1, f"pack {pack.name!r} is loaded twice")
         names.add(pack.name)
