@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.run import BenchError, Run, find_cli, scan, warm
+from bench.run import BenchError, Run, find_cli, scan, tree_size, warm
 from tests.synthetic import formats
 from tests.synthetic.home import (
     LOREM,
@@ -330,17 +330,8 @@ def generate_tree(base: Path, size_mb: int, seed: int) -> FormatsTree:
             index += 1
     truth.secrets = sorted({*truth.secrets, *maker.secrets})
     truth.write(base / "truth.json")
-    count, total = _walk(tree)
+    count, total = tree_size(tree)
     return FormatsTree(tree, truth, count, total)
-
-
-def _walk(root: Path) -> tuple[int, int]:
-    count = total = 0
-    for path in root.rglob("*"):
-        if path.is_file():
-            count += 1
-            total += path.stat().st_size
-    return count, total
 
 
 def ensure_tree(out: Path, size_mb: int, seed: int) -> FormatsTree:
@@ -348,7 +339,7 @@ def ensure_tree(out: Path, size_mb: int, seed: int) -> FormatsTree:
     base = out / f"formats-{size_mb}mb-seed{seed}-v{TREE_VERSION}"
     truth_file = base / "truth.json"
     if truth_file.exists():
-        count, total = _walk(base / "tree")
+        count, total = tree_size(base / "tree")
         return FormatsTree(base / "tree", GroundTruth.load(truth_file), count, total)
     if base.exists():
         shutil.rmtree(base)  # an interrupted earlier generation of ours
@@ -365,7 +356,7 @@ def _family_of(rel: str) -> str:
 
 
 def _files_in(root: Path) -> tuple[int, int]:
-    return _walk(root)
+    return tree_size(root)
 
 
 def _score(

@@ -68,6 +68,7 @@ __all__ = [
     "main",
     "measure",
     "scan",
+    "tree_size",
 ]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -358,14 +359,15 @@ def generate_tree(base: Path, size_mb: int, seed: int) -> Tree:
 
     result = GroundTruth(files, sorted(secrets))
     result.write(base / "truth.json")  # written last: marks the tree complete
-    count, total = _walk(tree)
+    count, total = tree_size(tree)
     print(
         f"generated {count} files, {total / MIB:.0f} MiB in {time.perf_counter() - started:.0f} s"
     )
     return Tree(tree, result, count, total)
 
 
-def _walk(root: Path) -> tuple[int, int]:
+def tree_size(root: Path) -> tuple[int, int]:
+    """(files, bytes) of the regular files under ``root``."""
     count = total = 0
     for path in root.rglob("*"):
         if path.is_file():
@@ -379,7 +381,7 @@ def ensure_tree(out: Path, size_mb: int, seed: int) -> Tree:
     base = out / f"tree-{size_mb}mb-seed{seed}-v{TREE_VERSION}"
     truth_file = base / "truth.json"
     if truth_file.exists():
-        count, total = _walk(base / "tree")
+        count, total = tree_size(base / "tree")
         return Tree(base / "tree", GroundTruth.load(truth_file), count, total)
     if base.exists():
         shutil.rmtree(base)  # an interrupted earlier generation of ours
@@ -663,7 +665,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.no_subsets:
             for prefix, label in (("logs", "text logs only"), ("tables", "CSV tables only")):
                 root = tree.root / prefix
-                count, size = _walk(root)
+                count, size = tree_size(root)
                 report = out / f"report-{prefix}.json"
                 sub = scan(cli, root, report, args.scan_arg)
                 scored, _ = _score_run(tree, report, root, prefix)
