@@ -19,7 +19,7 @@ import pytest
 
 from tests.agent.conftest import FTISCAN, private_env
 from tests.synthetic import formats
-from tests.synthetic.formats import sheet_xml, word_p, word_r
+from tests.synthetic.formats import BILLION_LAUGHS, sheet_xml, word_p, word_r
 from tests.synthetic.report import load_report
 
 pytestmark = pytest.mark.slow
@@ -58,16 +58,6 @@ def _gzip_zeros(path: Path, size: int = 1024 * MB) -> None:
             fh.write(block)
 
 
-LAUGHS = (
-    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + "".join(
-        f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">'
-        for n in range(1, 10)
-    )
-    + "]>"
-)
-
-
 def _tree(root: Path) -> dict[str, set[str]]:
     """Write the hostile files; return file -> the coverage reasons it may end with."""
     root.mkdir(parents=True)
@@ -104,7 +94,9 @@ def _tree(root: Path) -> dict[str, set[str]]:
     put("cut.docx", docx[: len(docx) // 2], {"corrupt"})
     pdf = formats.pdf([["page one text"], ["page two text"]])
     put("cut.pdf", pdf[: len(pdf) // 2], {"corrupt"})
-    laughs = formats.docx_xml(word_p(word_r("x")), {"word/document.xml": LAUGHS + "<w:document/>"})
+    laughs = formats.docx_xml(
+        word_p(word_r("x")), {"word/document.xml": BILLION_LAUGHS + "<w:document/>"}
+    )
     put("laughs.docx", laughs, {"corrupt"})
     put("one-line.txt", b"word " * (10 * MB), set())
     put("bad-utf8.txt", b"caf\xc3 \xff\xfe na\xefve \x80\x81 text\n" * 1000, set())

@@ -49,6 +49,7 @@ from typing import Union
 from xml.sax.saxutils import escape
 
 __all__ = [
+    "BILLION_LAUGHS",
     "CT",
     "DOCX_CT",
     "DRAW",
@@ -65,6 +66,7 @@ __all__ = [
     "XLSX_CT",
     "Cell",
     "OleTree",
+    "OneWay",
     "biff8_workbook",
     "docx",
     "docx_xml",
@@ -177,6 +179,32 @@ def sevenzip_members(data: bytes) -> dict[str, bytes]:
 
 
 # --------------------------------------------------------------------------- OOXML
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{i} "{("&lol%s;" % ("" if i == 1 else i - 1)) * 10}">' for i in range(1, 10)
+    )
+    + "]>"
+)
+"""A DTD whose entity ``&lol9;`` would expand to 10**9 "lol"s (readers must refuse it)."""
+
+
+class OneWay(io.RawIOBase):
+    """A stream that can only be read forward (a pipe, a decompressed stream)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data, self._pos = data, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]  # bytes buffer
+        chunk = self._data[self._pos : self._pos + len(buffer)]
+        buffer[: len(chunk)] = chunk
+        self._pos += len(chunk)
+        return len(chunk)
+
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 WORD = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"

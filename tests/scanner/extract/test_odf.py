@@ -17,18 +17,11 @@ from ftiscan.scanner.examples import valid_ssn
 from ftiscan.scanner.extract import odf
 from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
 from tests.synthetic import formats
+from tests.synthetic.formats import BILLION_LAUGHS
 from tests.synthetic.formats import ODF_MIME as MIME
 from tests.synthetic.formats import ODF_NS as NS
 
 WHERE = Location(Path("people.ods"))
-LAUGHS = (
-    '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + "".join(
-        f'<!ENTITY lol{i} "{("&lol%s;" % ("" if i == 1 else i - 1)) * 10}">' for i in range(1, 10)
-    )
-    + "]>"
-)
-
 Item = Segment | Rows | Unread
 
 
@@ -218,7 +211,8 @@ def test_odf_billion_laughs_and_corrupt_content_are_unread() -> None:
     """Entity declarations and malformed XML in content.xml are Unread corrupt; styles read."""
     styles = f"<office:document-styles {NS}><text:p>footer</text:p></office:document-styles>"
     bomb = (
-        LAUGHS + f"<office:document-content {NS}><text:p>&lol9;</text:p></office:document-content>"
+        BILLION_LAUGHS
+        + f"<office:document-content {NS}><text:p>&lol9;</text:p></office:document-content>"
     )
     for content in (bomb, f"<office:document-content {NS}><text:p>cut"):
         start = time.monotonic()

@@ -26,6 +26,7 @@ from ftiscan.scanner.examples import valid_ssn
 from ftiscan.scanner.extract import msg, ole, xls
 from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
 from tests.synthetic import formats
+from tests.synthetic.formats import OneWay
 
 Tree = formats.OleTree
 Cell = formats.Cell
@@ -126,7 +127,7 @@ def test_ole_extract_word_document_is_unsupported() -> None:
 def test_ole_extract_reads_non_seekable_stream() -> None:
     """A stream that cannot seek is read into memory, within the bytes limit."""
     data = formats.xls([("S", [["name", "zip"], ["Ann", "20500"]])])
-    raw = io.BufferedReader(_OneWay(data))
+    raw = io.BufferedReader(OneWay(data))
     items = list(ole.extract_ole(raw, WHERE, Limits()))
     assert [(i.first_row, i.rows) for i in items if isinstance(i, Rows)] == [
         (2, [("Ann", "20500")])
@@ -134,23 +135,9 @@ def test_ole_extract_reads_non_seekable_stream() -> None:
     with pytest.raises(LimitExceeded, match="limit:bytes"):
         list(
             ole.extract_ole(
-                io.BufferedReader(_OneWay(data)), WHERE, Limits(max_decompressed_bytes=1000)
+                io.BufferedReader(OneWay(data)), WHERE, Limits(max_decompressed_bytes=1000)
             )
         )
-
-
-class _OneWay(io.RawIOBase):
-    def __init__(self, data: bytes) -> None:
-        self._data, self._pos = data, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        chunk = self._data[self._pos : self._pos + len(buffer)]
-        buffer[: len(chunk)] = chunk
-        self._pos += len(chunk)
-        return len(chunk)
 
 
 # -- xls ---------------------------------------------------------------------------------

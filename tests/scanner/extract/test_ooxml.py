@@ -19,6 +19,7 @@ from ftiscan.scanner.extract import _budget, _xml, ooxml
 from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
 from tests.synthetic import formats
 from tests.synthetic.formats import (
+    BILLION_LAUGHS,
     DOCX_CT,
     DRAW,
     MAIN,
@@ -35,14 +36,6 @@ from tests.synthetic.formats import word_r as _r
 from tests.synthetic.formats import word_table as _tbl
 
 WHERE = Location(Path("book.xlsx"))
-LAUGHS = (
-    '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + "".join(
-        f'<!ENTITY lol{i} "{("&lol%s;" % ("" if i == 1 else i - 1)) * 10}">' for i in range(1, 10)
-    )
-    + "]>"
-)
-
 Item = Segment | Rows | Unread
 
 
@@ -155,7 +148,7 @@ def test_ooxml_xlsx_batches_and_orphan_sheet() -> None:
 
 def test_ooxml_xlsx_billion_laughs_is_corrupt_and_others_read() -> None:
     """A sheet declaring entities is Unread corrupt, never expanded; the next sheet is read."""
-    bomb = LAUGHS + _one_cell("&lol9;")
+    bomb = BILLION_LAUGHS + _one_cell("&lol9;")
     xxe = '<?xml version="1.0"?><!DOCTYPE w [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + _one_cell(
         "&x;"
     )

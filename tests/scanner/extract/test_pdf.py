@@ -25,6 +25,7 @@ from ftiscan.scanner.errors import ExtractError, LimitExceeded
 from ftiscan.scanner.examples import valid_ssn
 from ftiscan.scanner.extract import pdf
 from ftiscan.scanner.model import Limits, Location, Rows, Segment, Unread
+from tests.synthetic.formats import OneWay
 from tests.synthetic.formats import pdf as _pdf
 
 WHERE = Location(Path("docs/return.pdf"))
@@ -198,29 +199,15 @@ def test_pdf_text_limit() -> None:
     assert 0 < sum(len(i.text) for i in seen if isinstance(i, Segment)) <= 1000
 
 
-class _OneWay(io.RawIOBase):
-    def __init__(self, data: bytes) -> None:
-        self._data, self._pos = data, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        chunk = self._data[self._pos : self._pos + len(buffer)]
-        buffer[: len(chunk)] = chunk
-        self._pos += len(chunk)
-        return len(chunk)
-
-
 def test_pdf_from_stream_that_cannot_seek(tmp_path: Path) -> None:
     """A non-seekable stream is read into memory (bounded); a file is read in place."""
     data = _pdf([["one"], ["two"]])
-    items = list(pdf.extract_pdf(io.BufferedReader(_OneWay(data)), WHERE, Limits()))
+    items = list(pdf.extract_pdf(io.BufferedReader(OneWay(data)), WHERE, Limits()))
     assert [i.where.page for i in items] == [1, 2]
     with pytest.raises(LimitExceeded, match="limit:bytes"):
         list(
             pdf.extract_pdf(
-                io.BufferedReader(_OneWay(data)), WHERE, Limits(max_decompressed_bytes=100)
+                io.BufferedReader(OneWay(data)), WHERE, Limits(max_decompressed_bytes=100)
             )
         )
     path = tmp_path / "f.pdf"
