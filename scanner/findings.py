@@ -47,14 +47,30 @@ RULES = {
 MAX_LOCATIONS = 100
 
 
+def _position(where: dict[str, Any]) -> tuple[Any, ...]:
+    """Where a location stands in its file, for keeping the first `MAX_LOCATIONS` in
+    file order whatever order the extractor yields them in."""
+    return (
+        where.get("page", 0),
+        where.get("sheet", ""),
+        where.get("line") or where.get("row") or 0,
+        where.get("column", 0),
+    )
+
+
 def fingerprint(key: bytes, kind: str, value: str) -> str:
     """Keyed fingerprint of one normalised value (hex HMAC-SHA-256)."""
     return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
+def _first_two(item: tuple[tuple[Any, ...], int, dict[str, Any]]) -> tuple[tuple[Any, ...], int]:
+    return item[0], item[1]
+
+
 @dataclass(slots=True)
 class _RuleState:
-    locations: list[dict[str, Any]] = field(default_factory=list)
+    locations: list[tuple[tuple[Any, ...], int, dict[str, Any]]] = field(default_factory=list)
+    cutoff: tuple[Any, ...] | None = None  # once full: the last position kept
     hits: int = 0
     masks: set[str] = field(default_factory=set)
     signatures: set[str] = field(default_factory=set)
@@ -91,8 +107,13 @@ class FileFindings:
                 self._best[fp] = rule_id
         state = self._rules.setdefault(rule_id, _RuleState())
         state.hits += 1
-        if len(state.locations) < MAX_LOCATIONS:
-            state.locations.append(where)
+        position = _position(where)
+        if state.cutoff is None or position < state.cutoff:
+            state.locations.append((position, state.hits, where))
+            if len(state.locations) >= 2 * MAX_LOCATIONS:
+                state.locations.sort(key=_first_two)
+                del state.locations[MAX_LOCATIONS:]
+                state.cutoff = state.locations[-1][0]
         if masked:
             state.masks.add(masked)
         if signature:
@@ -120,7 +141,9 @@ class FileFindings:
                 "severity": "info" if approved else rule.severity,
                 "records": len(prints),
                 "hits": state.hits,
-                "locations": state.locations,
+                "locations": [where for _, _, where in sorted(state.locations, key=_first_two)][
+                    :MAX_LOCATIONS
+                ],
                 "fingerprints": prints,
                 "masked": sorted(state.masks),
                 "signatures": sorted(state.signatures),

@@ -72,12 +72,19 @@ class Segment:
 @dataclass(frozen=True, slots=True)
 class Rows:
     """A batch of table rows. ``first_row`` numbers ``rows[0]`` (1-based, header excluded
-    from neither: it is the row number a user sees in the file)."""
+    from neither: it is the row number a user sees in the file). Rows are consecutive
+    unless ``numbers`` gives each row's number (JSON objects on the lines of a log
+    between lines of text)."""
 
     rows: list[tuple[str, ...]]
     first_row: int
     header: tuple[str, ...] | None
     where: Location
+    numbers: list[int] | None = None
+
+    def number(self, index: int) -> int:
+        """The row number of ``rows[index]``."""
+        return self.first_row + index if self.numbers is None else self.numbers[index]
 
 
 @dataclass(frozen=True, slots=True)

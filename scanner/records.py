@@ -325,7 +325,7 @@ class FileScan:
                 if not confirmed and not (has_name and has_home):
                     continue
                 where = base.copy()
-                where["row"] = batch.first_row + index
+                where["row"] = batch.number(index)
                 where["column"] = col + 1
                 if sheet:
                     where["cell"] = f"{column_letters(col + 1)}{where['row']}"  # Sheet!B12
@@ -477,7 +477,7 @@ class FileScan:
             ]
         value = names.normalize_name(" ".join(name_parts)) + "|"
         value += address.normalize_street(" ".join(street_parts))
-        where = _where(batch.where, row=batch.first_row + index)
+        where = _where(batch.where, row=batch.number(index))
         self.acc.add("fti.marked-name-address", "na", value, where, "name+street")
 
     def findings(self, path: str, member: str | None, approved: bool) -> list[dict[str, Any]]:

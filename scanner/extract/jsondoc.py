@@ -248,27 +248,40 @@ def _may_be_json(body: str) -> bool:
 
 
 def _lines(lines: Iterable[str], where: Location, limits: Limits) -> Iterator[Segment | Rows]:
+    """Rows from the JSON object lines and prose blocks from the other lines.
+
+    In a log that mixes both, each kind is batched on its own: a row batch keeps the
+    line number of each row (`Rows.numbers`), and a prose block keeps an empty line in
+    place of each object line, so that line numbers stay true and a batch is not cut
+    at every change of kind (a block per line would cost far more than its text).
+    """
     header: dict[str, None] = {}
     batch: list[dict[str, str]] = []
-    first_row = number = 1
+    numbers: list[int] = []  # the line of each row in ``batch``
+    number = 1
     total = 0
     batch_rows = max(1, limits.batch_rows)
     limit = max(1, limits.max_line_chars)
     whole = True  # the previous line was read whole
 
-    prose: list[str] = []  # consecutive lines that are not JSON objects, as one block
+    prose: list[str] = []  # the lines that are not JSON objects, as one block
     prose_start = 1
     prose_size = 0
+    prose_end = 0  # lines of ``prose`` up to its last line of text
 
     def flush() -> Rows:
         keys = tuple(header)
         rows = [tuple([flat.get(key, "") for key in keys]) for flat in batch]
+        first = numbers[0]
+        consecutive = numbers[-1] - first == len(numbers) - 1
+        out = Rows(rows, first, keys, where.at_line(first), None if consecutive else numbers[:])
         batch.clear()
-        return Rows(rows, first_row, keys, where.at_line(first_row))
+        numbers.clear()
+        return out
 
     def flush_prose() -> Segment:
         nonlocal prose_size
-        text = "".join(prose)
+        text = "".join(prose[:prose_end])  # without the empty lines after the last text
         prose.clear()
         prose_size = 0
         return Segment(text if text.endswith("\n") else text + "\n", where.at_line(prose_start))
@@ -297,33 +310,27 @@ def _lines(lines: Iterable[str], where: Location, limits: Limits) -> Iterator[Se
                 value = None if piece or not _may_be_json(body) else json.loads(body)
             except (ValueError, RecursionError):
                 value = None
-            if isinstance(value, dict):
-                if prose:
-                    yield flush_prose()
-                flat = flatten(value)
-                if batch and (
-                    current != first_row + len(batch) or not flat.keys() <= header.keys()
-                ):
-                    yield flush()  # consecutive rows under one header per batch
-                header.update(dict.fromkeys(flat))
-                if not batch:
-                    first_row = current
-                batch.append(flat)
-                if len(batch) >= batch_rows:
-                    yield flush()
-                continue
-            if batch:
-                yield flush()
             if value is None or isinstance(value, bool):
                 if not prose:
                     prose_start = current
                 prose.append(line)
+                prose_end = len(prose)
                 prose_size += len(line)
                 if prose_size >= limits.block_chars:
                     yield flush_prose()
+                continue
+            if prose:
+                prose.append("\n")  # this line's place in the block
+            if isinstance(value, dict):
+                flat = flatten(value)
+                if batch and not flat.keys() <= header.keys():
+                    yield flush()  # one header per batch
+                header.update(dict.fromkeys(flat))
+                batch.append(flat)
+                numbers.append(current)
+                if len(batch) >= batch_rows:
+                    yield flush()
             else:
-                if prose:
-                    yield flush_prose()
                 yield from _walk(value, where.at_line(current), limits)
     except ExtractError:
         if batch:

@@ -83,16 +83,36 @@ def test_jsonl_rows_are_numbered_by_line() -> None:
     """Each object line is a row numbered by its line; others become segments."""
     data = b'{"name": "Ann"}\n\n{"name": "Bob", "zip": "20500"}\nnot json\n[1, "x"]\n{"n": 1}\n'
     items = _items(data, lines=True)
-    summary = [
-        (type(i).__name__, i.first_row if isinstance(i, Rows) else i.where.line) for i in items
-    ]
-    assert summary == [("Rows", 1), ("Rows", 3), ("Segment", 4), ("Segment", 5), ("Rows", 6)]
-    first, second = items[0], items[1]
-    assert isinstance(first, Rows)
-    assert isinstance(second, Rows)
+    summary = sorted(
+        (i.first_row if isinstance(i, Rows) else i.where.line, type(i).__name__) for i in items
+    )
+    assert summary == [(1, "Rows"), (3, "Rows"), (4, "Segment"), (5, "Segment"), (6, "Rows")]
+    first, second = (i for i in items if isinstance(i, Rows) and i.first_row in (1, 3))
     assert first.rows == [("Ann",)]
     assert second.header == ("name", "zip")
     assert second.rows == [("Bob", "20500")]
+    assert all(i.numbers is None for i in items if isinstance(i, Rows))
+
+
+def test_jsonl_mixed_log_batches_each_kind_with_true_numbers() -> None:
+    """In a log mixing object lines and text lines, the objects are one batch with each
+    row's line number and the text is one block whose lines keep their numbers."""
+    lines = []
+    for n in range(1, 301):
+        lines.append(f'{{"event": "e{n}", "line": {n}}}' if n % 3 == 0 else f"text line {n}")
+    items = _items(("\n".join(lines) + "\n").encode(), lines=True)
+    rows = [i for i in items if isinstance(i, Rows)]
+    segments = [i for i in items if isinstance(i, Segment)]
+    assert len(rows) == 1
+    assert len(segments) == 1
+    batch = rows[0]
+    assert batch.numbers == list(range(3, 301, 3))
+    assert [batch.number(i) for i in (0, 1, 99)] == [3, 6, 300]
+    assert [row[1] for row in batch.rows] == [str(n) for n in range(3, 301, 3)]
+    block = segments[0]
+    assert block.where.line == 1
+    for offset, text in enumerate(block.text.split("\n")[:300], start=1):
+        assert text == ("" if offset % 3 == 0 else f"text line {offset}")
 
 
 def test_jsonl_long_line_is_read_in_pieces() -> None:
@@ -132,14 +152,11 @@ def test_jsondoc_pointer_never_carries_key_data() -> None:
 
 
 def test_jsonl_consecutive_text_lines_are_one_block() -> None:
-    """Lines that are not JSON objects between rows come as one block with its first
-    line number (a mixed log costs one segment, not one per line)."""
+    """Lines that are not JSON objects come as one block with its first line number,
+    an empty line in place of each object line between them (a mixed log costs one
+    segment, not one per line); the objects are one batch numbered by line."""
     data = b'{"a": 1}\nplain one\n\nplain two\n{"a": 2}\nplain three\n'
     items = _items(data, lines=True)
-    assert [(type(i).__name__, i.where.line) for i in items] == [
-        ("Rows", 1),
-        ("Segment", 2),
-        ("Rows", 5),
-        ("Segment", 6),
-    ]
-    assert items[1].text == "plain one\n\nplain two\n"  # type: ignore[union-attr]  # a Segment
+    assert [(type(i).__name__, i.where.line) for i in items] == [("Rows", 1), ("Segment", 2)]
+    assert items[0].numbers == [1, 5]  # type: ignore[union-attr]  # a Rows
+    assert items[1].text == "plain one\n\nplain two\n\nplain three\n"  # type: ignore[union-attr]
