@@ -15,6 +15,8 @@ from itertools import accumulate, compress
 from typing import Any
 
 from ftiscan.scanner import _regex
+from ftiscan.scanner.literals import LiteralScan
+from ftiscan.scanner.literals import re2 as _re2
 from ftiscan.scanner.packs import NINE_DIGIT_VALIDATORS, PackSet, Signature
 
 _parser: Any = _regex.parser
@@ -163,6 +165,16 @@ def _split_runs(data: bytes) -> tuple[list[tuple[int, int]], list[tuple[int, int
     digits = list(compress(spans, flags))
     groups = list(compress(spans, map((_GROUPS9).__and__, flags)))
     return digits, groups
+
+
+# A run holding nine digits in consecutive whole groups (`_GROUPS9`), in text with
+# digits made "0" (`_DIGIT_SHAPE`): nine digits with only dashes and spaces between
+# them and no digit just before or after. Without look-arounds, so that RE2 (a DFA, in
+# one pass) can answer it.
+_GROUPS9_TEXT = rb"(?:^|[^0])0(?:[ -]*0){8}(?:[^0]|$)"
+_GROUPS9_SEARCH = (
+    re.compile(_GROUPS9_TEXT) if _re2 is None else _re2.compile(_GROUPS9_TEXT)
+).search
 
 
 def may_hold_tin(text: str) -> bool:
@@ -575,19 +587,11 @@ def literal_prefixes(pattern: re.Pattern[str]) -> frozenset[str] | None:
     return frozenset(found)
 
 
-def _at_prefixes(
-    pattern: re.Pattern[str], text: str, lowered: str, prefixes: frozenset[str]
-) -> list[re.Match[str]]:
-    """``pattern.finditer(text)`` for ASCII ``text``, tried only where a prefix is."""
-    places: set[int] = set()
-    for prefix in prefixes:
-        at = lowered.find(prefix)
-        while at >= 0:
-            places.add(at)
-            at = lowered.find(prefix, at + 1)
+def _matches_at(pattern: re.Pattern[str], text: str, places: list[int]) -> list[re.Match[str]]:
+    """``pattern.finditer(text)`` when every match starts at one of ``places`` (sorted)."""
     out = []
     pos = 0
-    for at in sorted(places):
+    for at in places:
         if at < pos:
             continue
         match = pattern.match(text, at)
@@ -653,6 +657,10 @@ class Detector:
         )
         self._provenance_keywords = tuple(sorted(keywords))
         self._keyword_groups = keyword_groups(keywords)
+        # In long ASCII text one pass finds the keywords present, and one more the
+        # places where the patterns of the signatures they name can start.
+        self._keyword_scan = LiteralScan(keywords)
+        self._prefix_scans: dict[tuple[int, ...], LiteralScan] = {}
         self._runs_only: tuple[object, bool] = ((), False)  # (plan, answer): see `runs_only`
         # The runs of the last text searched: a table batch is searched twice (all
         # columns, then an identifier column's first runs) and the runs are the same.
@@ -680,6 +688,17 @@ class Detector:
         if self._runs_only[0] is not plan:
             self._runs_only = (plan, all(reach is not None for _, reach in plan))
         return self._runs_only[1]
+
+    def may_hold_hit(self, text: str) -> bool:
+        """Whether `tins` can find anything in ``text`` (False: it finds nothing). One
+        pass over the text: the runs the signatures need are not listed."""
+        if not self.runs_only:
+            return True  # some signature searches the whole text
+        if not text.isascii():
+            return may_hold_tin(text)
+        if all(sig.id in self._grouped for sig in self.tin_sigs):
+            return _GROUPS9_SEARCH(text.encode("ascii").translate(_DIGIT_SHAPE)) is not None
+        return may_hold_tin(text)
 
     def _runs_of(self, text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         memo = self._runs_memo
@@ -768,6 +787,8 @@ class Detector:
 
     def provenance(self, text: str) -> list[Hit]:
         """Markings and IRS record fields in ``text`` (keyword prefilter, then pattern)."""
+        if len(text) >= _SHORT_TEXT and text.isascii():
+            return self._provenance_ascii(text)
         lowered = text.lower()
         if len(text) < _SHORT_TEXT:
             if not any(map(lowered.__contains__, self._provenance_keywords)):
@@ -782,26 +803,63 @@ class Detector:
             if not present:
                 return []
         hits: list[Hit] = []
-        ascii_text = text.isascii()
-        for sig, prefixes in self._provenance_plan:
-            if present.isdisjoint(sig.keywords):
-                continue
+        for sig, _ in self._provenance_plan:
+            if not present.isdisjoint(sig.keywords):
+                assert sig.pattern is not None  # guaranteed by the schema
+                self._provenance_hits(sig, sig.pattern.finditer(text), hits)
+        return hits
+
+    def may_hold_provenance(self, text: str) -> bool:
+        """Whether ``text`` holds a keyword of a marking or IRS field signature (without
+        which `provenance` finds nothing)."""
+        if text.isascii():
+            return self._keyword_scan.any(text.encode("ascii"))
+        lowered = text.lower()
+        return any(map(lowered.__contains__, self._provenance_keywords))
+
+    def _provenance_ascii(self, text: str) -> list[Hit]:
+        """`provenance` of long ASCII text: the keywords present, then the places where
+        the patterns of the signatures they name can start, each found in one pass
+        (`LiteralScan`)."""
+        data = text.encode("ascii")
+        found = self._keyword_scan.starts(data)
+        if not found:
+            return []
+        wanted = tuple(
+            index
+            for index, (sig, _) in enumerate(self._provenance_plan)
+            if any(keyword in found for keyword in sig.keywords)
+        )
+        scan = self._prefix_scans.get(wanted)
+        if scan is None:
+            known = [self._provenance_plan[i][1] for i in wanted]
+            scan = LiteralScan(set().union(*(p for p in known if p is not None)))
+            self._prefix_scans[wanted] = scan
+        places_of = scan.starts(data) if scan.literals else {}
+        hits: list[Hit] = []
+        for index in wanted:
+            sig, prefixes = self._provenance_plan[index]
             assert sig.pattern is not None  # guaranteed by the schema
             matches: Iterable[re.Match[str]] | None = None
-            if ascii_text and prefixes is not None:
+            if prefixes is not None:
+                places = sorted({at for prefix in prefixes for at in places_of.get(prefix, ())})
                 try:
-                    matches = _at_prefixes(sig.pattern, text, lowered, prefixes)
+                    matches = _matches_at(sig.pattern, text, places)
                 except _NotLocal:
                     matches = None
             if matches is None:
                 matches = sig.pattern.finditer(text)
-            for match in matches:
-                raw = match.group(sig.group)
-                if sig.validator is not None and not sig.validator(raw):
-                    continue
-                start, end = match.span(sig.group)
-                hits.append(Hit(sig, start, end, "", sig.score, "", bare=False))
+            self._provenance_hits(sig, matches, hits)
         return hits
+
+    @staticmethod
+    def _provenance_hits(sig: Signature, matches: Iterable[re.Match[str]], hits: list[Hit]) -> None:
+        for match in matches:
+            raw = match.group(sig.group)
+            if sig.validator is not None and not sig.validator(raw):
+                continue
+            start, end = match.span(sig.group)
+            hits.append(Hit(sig, start, end, "", sig.score, "", bare=False))
 
     # -- headers ------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ the decoded stream of the file (or member).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,18 +70,79 @@ class Segment:
     where: Location
 
 
-@dataclass(frozen=True, slots=True)
 class Rows:
     """A batch of table rows. ``first_row`` numbers ``rows[0]`` (1-based, header excluded
     from neither: it is the row number a user sees in the file). Rows are consecutive
     unless ``numbers`` gives each row's number (JSON objects on the lines of a log
-    between lines of text)."""
+    between lines of text).
 
-    rows: list[tuple[str, ...]]
-    first_row: int
-    header: tuple[str, ...] | None
-    where: Location
-    numbers: list[int] | None = None
+    An extractor may defer the parsing: ``parse`` makes the rows on first use of
+    `rows`, ``count`` says how many there are and ``text`` is the batch as it stands in
+    the file, holding every cell's text between cell and row separators that are not
+    digits, dashes or spaces (a consumer may look at it first, and leave the rows
+    unparsed when it holds nothing of interest).
+
+    >>> where = Location(Path("t"))
+    >>> batch = Rows(None, 2, ("a",), where, text="x\\n", parse=lambda: [("x",)], count=1)
+    >>> batch.parsed, len(batch), batch.rows, batch.parsed
+    (False, 1, [('x',)], True)
+    """
+
+    __slots__ = ("_parse", "_rows", "count", "first_row", "header", "numbers", "text", "where")
+
+    def __init__(
+        self,
+        rows: list[tuple[str, ...]] | None,
+        first_row: int,
+        header: tuple[str, ...] | None,
+        where: Location,
+        numbers: list[int] | None = None,
+        *,
+        text: str | None = None,
+        parse: Callable[[], list[tuple[str, ...]]] | None = None,
+        count: int | None = None,
+    ) -> None:
+        if rows is None and (parse is None or count is None):
+            raise ValueError("deferred rows need parse and count")
+        self._rows = rows
+        self._parse = parse
+        self.count = len(rows) if rows is not None else count
+        self.first_row = first_row
+        self.header = header
+        self.where = where
+        self.numbers = numbers
+        self.text = text
+
+    @property
+    def rows(self) -> list[tuple[str, ...]]:
+        if self._rows is None:
+            assert self._parse is not None
+            self._rows = self._parse()
+            self._parse = None
+        return self._rows
+
+    @property
+    def parsed(self) -> bool:
+        return self._rows is not None
+
+    def __len__(self) -> int:
+        return self.count  # type: ignore[return-value] # set from rows or count
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Rows):
+            return NotImplemented
+        return (self.rows, self.first_row, self.header, self.where, self.numbers) == (
+            other.rows,
+            other.first_row,
+            other.header,
+            other.where,
+            other.numbers,
+        )
+
+    __hash__ = None  # type: ignore[assignment] # mutable cache: not hashable
+
+    def __repr__(self) -> str:
+        return f"Rows({len(self)} rows from row {self.first_row}, header={self.header!r})"
 
     def number(self, index: int) -> int:
         """The row number of ``rows[index]``."""

@@ -20,7 +20,7 @@ business name.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from itertools import accumulate, chain, compress, pairwise, repeat
 from operator import add, gt, itemgetter
 from typing import Any
@@ -81,6 +81,23 @@ def _cell_bounds(rows: list[tuple[str, ...]], starts: list[int], col: int) -> li
         lows = starts[: len(rows)]
     highs = map(add, lows, map(len, map(itemgetter(col), rows)))
     return list(chain.from_iterable(zip(lows, highs, strict=True)))
+
+
+def _blanked(rows: list[tuple[str, ...]], cols: list[int]) -> bytes:
+    """The ASCII rows joined as in a batch's blob, the cells of ``cols`` (each row has
+    them) overwritten with NUL, which is not a run character (C-level maps: no Python
+    step per row).
+
+    >>> _blanked([("12", "ab", "3"), ("4", "", "56")], [0, 2])
+    b'\\x00\\x00\\x1fab\\x1f\\x00\\n\\x00\\x1f\\x1f\\x00\\x00'
+    """
+    masked: Iterable[tuple[str, ...]] = rows
+    for col in cols:
+        column = list(map(itemgetter(col), rows))
+        nuls = zip(map("\0".__mul__, map(len, column)))
+        heads = map(itemgetter(slice(0, col)), masked)
+        masked = list(map(add, map(add, heads, nuls), map(itemgetter(slice(col + 1, None)), rows)))
+    return "\n".join(map(_SEP.join, masked)).encode("ascii")
 
 
 def _runs_in_cells(
@@ -230,6 +247,12 @@ class FileScan:
 
     def _rows(self, batch: Rows) -> None:
         roles = self._roles(batch.header, batch.where)
+        if batch.text is not None and not batch.parsed and self._nothing_in(batch.text):
+            # Rows not parsed: their text holds no TIN-shaped run and no provenance
+            # keyword, so they hold no finding until provenance is known (then the
+            # file is read again, `needs_second_pass`).
+            self.unanalysed = True
+            return
         lines = list(map(_SEP.join, batch.rows))
         blob = "\n".join(lines)
         starts = [0, *accumulate(map((1).__add__, map(len, lines)))]
@@ -283,19 +306,17 @@ class FileScan:
             # Fastest: the identifier cells that may hold a run are overwritten with NUL
             # (not a run character) before the runs are looked for (a run
             # never crosses a cell's bounds, so the other runs are unchanged).
-            source = blob.encode("ascii")
-            cells = {
-                col: _cell_bounds(rows, starts, col)
+            blanked = [
+                col
                 for col in sorted(id_cols)
                 if may_hold_tin("\n".join(map(itemgetter(col), rows)))
-            }
-            data = bytearray(source)
-            for bounds in cells.values():
-                for low, high in zip(bounds[0::2], bounds[1::2], strict=True):
-                    data[low:high] = bytes(high - low)  # NUL: not a run character
-            found = self.det.tins(blob, runs=ascii_runs(bytes(data)) if cells else None)
-            for col in sorted(cells.keys() - self._id_columns):
-                bare_by_col[col] = self._column_hits(blob, source, cells[col], locate)
+            ]
+            runs = ascii_runs(_blanked(rows, blanked)) if blanked else None
+            found = self.det.tins(blob, runs=runs)
+            source = blob.encode("ascii")
+            for col in sorted(set(blanked) - self._id_columns):
+                cells = _cell_bounds(rows, starts, col)
+                bare_by_col[col] = self._column_hits(blob, source, cells, locate)
         else:
             found = self.det.tins(blob, keep=keep if narrow else None)
             for col in sorted(dropped.keys() - self._id_columns):
@@ -337,6 +358,15 @@ class FileScan:
                     self._row_name_address(row, roles, batch, index)
         elif len(analysed) < len(batch.rows):
             self.unanalysed = True
+
+    def _nothing_in(self, text: str) -> bool:
+        """Whether rows whose cells and separators are ``text`` (separators that are not
+        run characters) can make no finding while no provenance is known."""
+        return (
+            not self.provenance
+            and not self.det.may_hold_hit(text)
+            and not self.det.may_hold_provenance(text)
+        )
 
     def _column_hits(
         self,

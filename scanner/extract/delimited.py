@@ -32,8 +32,10 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
-from itertools import islice
+from dataclasses import dataclass, replace
+from functools import partial
+from itertools import chain, islice
+from operator import methodcaller
 from typing import IO
 
 from ftiscan.scanner.errors import ExtractError
@@ -267,63 +269,137 @@ def extract(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Rows]:
         delimiter = max(DELIMITERS, key=sample.count)
     wrapper = io.TextIOWrapper(stream, encoding=codec, errors=_decode.ERRORS, newline="")
     try:
-        reader = csv.reader(wrapper, delimiter=delimiter)
-        yield from _rows(reader, where, limits)
+        yield from _rows(iter(wrapper), delimiter, where, limits)
     finally:
         with contextlib.suppress(ValueError):
             wrapper.detach()  # never close the caller's stream
 
 
-def _chunks(
-    reader: Iterator[list[str]], size: int, first: int, limit: int, failures: list[str]
-) -> Iterator[tuple[int, int, list[tuple[str, ...]]]]:
-    """(record number, line, consecutive records) chunks of at most ``size`` records.
+def _split_block(text: str, lines: int, delimiter: str) -> list[tuple[str, ...]]:
+    """The records of ``text``, ``lines`` lines holding no quote character, as the csv
+    module reads them: each line one record, its fields split at ``delimiter``, an
+    empty line an empty record (with no csv reader to set up, parsing can wait until
+    the rows are wanted).
 
-    The records are gathered by ``list.extend`` in C; when the csv module rejects a
-    record, the records before it are kept (CPython's ``list.extend`` keeps what it
-    appended before an error), the rejected one is noted and skipped. A read error of
-    the stream yields the records gathered so far, then propagates. The first chunk
-    holds ``first`` records.
-
-    ``csv.field_size_limit`` is process-wide: it is set to ``limit`` only while a chunk
-    is read and restored before the chunk is yielded, so other readers are unaffected
-    (a thread reading CSV at the same moment would see our limit).
+    >>> _split_block("a,b\\r\\n\\nc,,d\\re", 4, ",")
+    [('a', 'b'), (), ('c', '', 'd'), ('e',)]
     """
-    number = 1
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    parts = text.split("\n")
+    if len(parts) > lines:
+        parts.pop()  # the last line's terminator
+    rows = list(map(tuple, map(methodcaller("split", delimiter), parts)))
+    if "" in parts:
+        rows = [() if row == ("",) else row for row in rows]
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class _Deferred:
+    """A block of ``lines`` lines without a quote character, not split yet."""
+
+    text: str
+    lines: int
+
+    def parse(self, delimiter: str) -> list[tuple[str, ...]]:
+        return _split_block(self.text, self.lines, delimiter)
+
+
+def _chunks(
+    lines: Iterator[str],
+    delimiter: str,
+    size: int,
+    first: int,
+    limit: int,
+    failures: list[str],
+) -> Iterator[tuple[int, int, list[tuple[str, ...]] | _Deferred]]:
+    """(record number, line, consecutive records) chunks of about ``size`` records.
+
+    Lines are taken ``size`` at a time. A block without a quote character is one
+    record per line: after the first chunk, it comes as a `_Deferred` (its text and
+    line count; `_split_block` makes its records when they are wanted); any other
+    block is read by the csv module, which may read on past the block to finish a
+    quoted field, and always stops at a record's end. When
+    the csv module rejects a record, the records before it are kept, the rejected one
+    is noted and skipped. A read error of the stream yields the records gathered so
+    far, then propagates. The first chunk holds ``first`` records.
+
+    ``csv.field_size_limit`` is process-wide: it is set to ``limit`` only while a block
+    is read and restored before the chunk is yielded, so other readers are unaffected
+    (a thread reading CSV at the same moment would see our limit). A block with a line
+    longer than ``limit`` goes to the csv module, which rejects its long fields.
+    """
+    number = line = 1
     while True:
-        line = reader.line_num + 1  # type: ignore[attr-defined] # csv reader attribute
-        rows: list[tuple[str, ...]] = []
         want = first if number == 1 else size
-        previous = csv.field_size_limit(limit)
+        block: list[str] = []
+        failed: ExtractError | None = None
         try:
-            rows.extend(map(tuple, islice(reader, want)))
-        except ExtractError:
-            if rows:
-                yield number, line, rows
-            raise
-        except csv.Error as exc:
-            failures.append(f"row {number + len(rows)}: {exc}")
-            if rows:
-                yield number, line, rows
-            number += len(rows) + 1
-            continue
-        finally:
-            csv.field_size_limit(previous)
-        if rows:
-            yield number, line, rows
-        if len(rows) < want:
+            block.extend(islice(lines, want))  # keeps the lines read before an error
+        except ExtractError as exc:
+            failed = exc
+        text = "".join(block)
+        if block and '"' not in text and max(map(len, block)) <= limit:
+            deferred = _Deferred(text, len(block))
+            yield number, line, deferred if number > 1 else deferred.parse(delimiter)
+            number += len(block)
+            line += len(block)
+        elif block:
+            # After a read error the stream is not read again: the block is all there is.
+            source = iter(block) if failed is not None else chain(block, lines)
+            reader = csv.reader(source, delimiter=delimiter)
+            start = line
+            previous = csv.field_size_limit(limit)
+            try:
+                while reader.line_num < len(block):
+                    rows: list[tuple[str, ...]] = []
+                    try:
+                        rows.extend(map(tuple, islice(reader, len(block) - reader.line_num)))
+                    except ExtractError:
+                        if rows:
+                            yield number, line, rows
+                        raise
+                    except csv.Error as exc:
+                        failures.append(f"row {number + len(rows)}: {exc}")
+                        if rows:
+                            yield number, line, rows
+                        number += len(rows) + 1
+                        line = start + reader.line_num
+                        continue
+                    if not rows:
+                        break  # the stream ended
+                    yield number, line, rows
+                    number += len(rows)
+                    line = start + reader.line_num
+            finally:
+                csv.field_size_limit(previous)
+        if failed is not None:
+            raise failed
+        if len(block) < want:
             return
-        number += len(rows)
 
 
-def _rows(reader: Iterator[list[str]], where: Location, limits: Limits) -> Iterator[Rows]:
+def _rows(lines: Iterator[str], delimiter: str, where: Location, limits: Limits) -> Iterator[Rows]:
     failures: list[str] = []
     header: tuple[str, ...] | None = None
     read = lead = 0
     size = max(1, limits.batch_rows)
-    for number, line, rows in _chunks(
-        reader, size, max(size, _HEADER_ROWS + 1), max(1, limits.max_line_chars), failures
-    ):
+    first = max(size, _HEADER_ROWS + 1)
+    limit = max(1, limits.max_line_chars)
+    for number, line, rows in _chunks(lines, delimiter, size, first, limit, failures):
+        if isinstance(rows, _Deferred):  # never the first chunk
+            read += rows.lines
+            yield Rows(
+                None,
+                number,
+                header,
+                replace(where, line=line),
+                text=rows.text,
+                parse=partial(rows.parse, delimiter),
+                count=rows.lines,
+            )
+            continue
         if number == 1:
             lead = preamble_rows(rows[: _HEADER_ROWS + 1])
             if lead:

@@ -170,3 +170,36 @@ def test_whole_groups(pattern: str, expected: bool) -> None:
 
 _DETECTOR = Detector(load_packs())
 _PLAIN = _plain(_DETECTOR)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_WORDS, max_size=14), st.sampled_from(["", "lower", "upper"]), st.booleans())
+def test_detector_provenance_of_long_text_equals_plain(
+    words: list[str], case: str, with_re2: bool
+) -> None:
+    """Long ASCII text takes the one-pass literal scans (RE2, or the substring search
+    without it) and finds what the whole-text passes find."""
+    text = "".join(words)
+    text = text.lower() if case == "lower" else text.upper() if case == "upper" else text
+    text = "x" * detect._SHORT_TEXT + text + " tail"
+    fast = Detector(_DETECTOR.packs)
+    if not with_re2:
+        fast._keyword_scan = detect.LiteralScan(fast._keyword_scan.literals, use_re2=False)
+    assert _key(fast.provenance(text)) == _key(_PLAIN.provenance(text))
+    assert fast.may_hold_provenance(text) == any(
+        keyword in text.lower() for keyword in fast._provenance_keywords
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TIN_TEXT, st.booleans())
+def test_detector_may_hold_hit_is_false_only_where_tins_finds_nothing(
+    text: str, context: bool
+) -> None:
+    """The one-pass check never rules out a text in which `tins` finds a TIN, and rules
+    out every ASCII text without a run of nine digits in whole groups."""
+    text = ("SSN " + text) if context else text
+    if _DETECTOR.tins(text):
+        assert _DETECTOR.may_hold_hit(text)
+    if text.isascii():
+        assert _DETECTOR.may_hold_hit(text) == bool(group_runs(text))

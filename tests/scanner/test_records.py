@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ftiscan.scanner.detect import Detector
+from ftiscan.scanner.engine import Context, scan_parts
 from ftiscan.scanner.model import Location, Rows
 from ftiscan.scanner.packs import load_packs
 from ftiscan.scanner.records import FileScan
@@ -254,3 +256,46 @@ def test_records_long_identifier_columns_narrow_equals_plain(order: str, size: i
     batches.append(Rows(list(rows), 2 + len(rows), None, _WHERE))
     assert _FAST.header_roles(header)[0] == "identifier"
     assert _findings(_FAST, batches) == _findings(_SLOW, batches)
+
+
+def _quote_free_people(count: int) -> list[list[str]]:
+    """``count`` distinct synthetic people, no cell needing quotes."""
+    rng = random.Random(11)
+    syllables = ["Al", "Bel", "Cor", "Dan", "El", "Far", "Gil", "Hal", "Ib", "Jor", "Kel"]
+    endings = ["a", "en", "ick", "o", "ston", "ley", "ard", "ine"]
+    out = []
+    for index in range(count):
+        first = rng.choice(syllables) + rng.choice(endings)
+        last = rng.choice(syllables) + rng.choice(endings) + "s"
+        out.append([f"{first} {last}", f"{index + 1} Oak St", "Springfield", "IL", "62704"])
+    return out
+
+
+def test_records_unparsed_blocks_are_read_again_under_a_footer_marking(ctx: Context) -> None:
+    """Blocks of a long quote-free table left unparsed (no TIN-shaped run, no marking)
+    still count every record once a footer marking sends the file through again."""
+    rows = [["Name", "Street", "City", "State", "ZIP"], *_quote_free_people(7000)]
+    data = _csv(rows) + b"\nFEDERAL TAX INFORMATION\n"
+    assert b'"' not in data
+    first = scan_parts(ctx, io.BytesIO(data), Path("list.csv"))
+    assert first.again
+    second = scan_parts(ctx, io.BytesIO(data), Path("list.csv"), assume_provenance=True)
+    found = {f["rule"]: (f["severity"], f["records"]) for f in second.findings}
+    assert found["fti.marked-name-address"] == ("critical", 7000)
+    unmarked = scan_parts(ctx, io.BytesIO(_csv(rows)), Path("list.csv"))
+    assert (unmarked.findings, unmarked.again) == ([], False)
+
+
+def test_records_block_without_candidates_stays_unparsed() -> None:
+    """A deferred batch whose text holds no nine-digit run in whole groups and no
+    provenance keyword is never split into rows; the file is marked for a second pass."""
+    scan = FileScan(Detector(load_packs()), b"k" * 32)
+    text = "2025-01-03 18:19:45,dev-1,21.5\n2025-01-03 18:19:46,dev-2,21.7\n"
+    batch = Rows(
+        None, 2, ("timestamp", "device", "temp"), Location(Path("t.csv")),
+        text=text, parse=lambda: [tuple(line.split(",")) for line in text.splitlines()], count=2,
+    )  # fmt: skip
+    scan.feed(batch)
+    assert not batch.parsed
+    assert scan.unanalysed
+    assert scan.findings("t.csv", None, approved=False) == []

@@ -152,3 +152,41 @@ def test_delimited_banner_above_header_is_preamble() -> None:
 def test_delimited_single_column_file_has_no_preamble() -> None:
     """A file of one-field lines is a list, not a preamble over nothing."""
     assert delimited.preamble_rows([["a"], ["b"], ["c"]]) == 0
+
+
+_LINE = st.lists(
+    st.sampled_from(["a", "1", " ", ",", "|", '"', '""', "x y", "\r", "\n", "\r\n"]), max_size=8
+).map("".join)
+
+
+@settings(max_examples=300)
+@given(
+    text=st.lists(_LINE, max_size=30).map("".join),
+    delimiter=st.sampled_from([",", "|"]),
+    size=st.integers(1, 7),
+)
+def test_delimited_blocks_read_as_the_csv_module_does(text: str, delimiter: str, size: int) -> None:
+    """Blocks split in C (no quote) and blocks read by the csv module (quotes, fields over
+    lines) give the csv module's records, record numbers and first lines, whatever the
+    line endings, empty lines and batch size."""
+    reference = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    expected = []
+    while True:
+        line = reference.line_num + 1
+        try:
+            record = next(reference)
+        except StopIteration:
+            break
+        expected.append((len(expected) + 1, line, tuple(record)))
+    got = []
+    failures: list[str] = []
+    lines = iter(io.StringIO(text, newline=""))
+    for number, line, chunk in delimited._chunks(lines, delimiter, size, size, 1000, failures):
+        rows = chunk.parse(delimiter) if isinstance(chunk, delimited._Deferred) else chunk
+        assert rows
+        for offset, row in enumerate(rows):
+            got.append((number + offset, line if offset == 0 else None, row))
+    assert failures == []
+    assert [(n, r) for n, _, r in got] == [(n, r) for n, _, r in expected]
+    firsts = {n: line for n, line, _ in got if line is not None}
+    assert all(firsts[n] == line for n, line, _ in expected if n in firsts)
