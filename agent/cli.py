@@ -14,6 +14,7 @@ import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ftiscan.agent import keys
+from ftiscan.agent.edm_cli import edm
 from ftiscan.agent.journal import Journal
 from ftiscan.agent.paths import default_state_dir
 from ftiscan.agent.policy import Policy, load_policy, parse_size
@@ -490,6 +491,9 @@ def key_trust(pem: Path, key_dir: Path | None) -> None:
     except FtiscanError as exc:
         fail(str(exc))
     click.echo(f"trusted key id {kid}")
+
+
+cli.add_command(edm)
 
 
 def main() -> None:

@@ -7,6 +7,9 @@
 * ``fingerprint.key``: without a fleet key issued by counsel, each install makes a
   random 256-bit key on first use, so fingerprints correlate within one machine's
   reports.
+* ``fleet.key``: the fleet key counsel issues (same hex form): the HMAC key of the
+  EDM index (`ftiscan edm build` makes one in counsel's key folder if there is none);
+  agents read it with `fleet_key` and never make one.
 * ``trusted/*.pem``: public keys of other agents that ``ftiscan verify`` accepts
   without ``--key`` (``ftiscan key trust FILE``).
 
@@ -37,18 +40,22 @@ __all__ = [
     "AGENT_KEY",
     "AGENT_PUB",
     "FINGERPRINT_KEY",
+    "FLEET_KEY",
     "TRUSTED",
     "KeyFileError",
     "agent_key",
     "fingerprint_key",
+    "fleet_key",
     "load_public_key",
     "public_pem",
+    "read_hex_key",
     "trust",
     "trusted_keys",
     "write_private",
 ]
 
 FINGERPRINT_KEY = "fingerprint.key"
+FLEET_KEY = "fleet.key"
 AGENT_KEY = "agent.key"
 AGENT_PUB = "agent.pub"
 TRUSTED = "trusted"
@@ -97,6 +104,28 @@ def fingerprint_key(key_dir: Path | None = None) -> bytes:
             write_private(path, secrets.token_hex(32).encode() + b"\n", exclusive=True)
     _check_private(path)
     text = path.read_text(encoding="ascii", errors="replace").strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError as exc:
+        raise KeyFileError(f"{path}: not a hex key") from exc
+    if len(key) < 16:
+        raise KeyFileError(f"{path}: key is {len(key)} bytes, expected at least 16")
+    return key
+
+
+def fleet_key(key_dir: Path | None = None) -> bytes | None:
+    """The fleet key counsel issued (``<key dir>/fleet.key``), or ``None``: never made here."""
+    path = (key_dir or default_key_dir()) / FLEET_KEY
+    return read_hex_key(path) if path.exists() else None
+
+
+def read_hex_key(path: Path) -> bytes:
+    """A hex key file (``fingerprint.key``, ``fleet.key``): private, at least 16 bytes."""
+    try:
+        _check_private(path)
+        text = path.read_text(encoding="ascii", errors="replace").strip()
+    except OSError as exc:
+        raise KeyFileError(f"{path}: cannot read ({exc.strerror})") from exc
     try:
         key = bytes.fromhex(text)
     except ValueError as exc:
