@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ftiscan.agent import keys
 from ftiscan.agent.edm_cli import edm
 from ftiscan.agent.journal import Journal
-from ftiscan.agent.paths import default_state_dir
+from ftiscan.agent.paths import default_key_dir, default_state_dir
 from ftiscan.agent.policy import Policy, load_policy, parse_size
 from ftiscan.agent.progress import Progress
 from ftiscan.reports.dsse import key_id
@@ -33,6 +33,9 @@ from ftiscan.scanner.errors import FtiscanError, PackError
 from ftiscan.scanner.examples import run_examples
 from ftiscan.scanner.packs import compile_pack, load_packs
 from ftiscan.scanner.walk import WalkOptions
+
+if TYPE_CHECKING:
+    from ftiscan.scanner.edm.index import EdmIndex
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -160,6 +163,13 @@ def cli() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Policy YAML: approved locations, excludes, limits (its digest is in the report).",
 )
+@click.option(
+    "--edm",
+    "edm_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Exact-data-match index from `ftiscan edm build` (default: the policy's); needs "
+    "the fleet key it was built with in the key folder (fleet.key).",
+)
 @click.option("--one-file-system", is_flag=True, help="Do not cross into other mounts.")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symlinks that stay inside the roots.")
 @click.option(
@@ -191,6 +201,7 @@ def scan(
     excludes: tuple[str, ...],
     max_file_size: int | None,
     policy_file: Path | None,
+    edm_file: Path | None,
     one_file_system: bool,
     follow_symlinks: bool,
     jobs: int,
@@ -211,8 +222,10 @@ def scan(
     try:
         policy = load_policy(policy_file) if policy_file else Policy()
         packs = load_packs(signature_dirs)
-        key = keys.fingerprint_key(key_dir)
+        fleet = keys.fleet_key(key_dir)
+        key = fleet if fleet is not None else keys.fingerprint_key(key_dir)
         journal = Journal(state_dir or default_state_dir(), keys.agent_key(key_dir))
+        index = _load_edm(edm_file or policy.edm, fleet, key_dir)
     except FtiscanError as exc:
         fail(str(exc))
     except OSError as exc:
@@ -235,6 +248,7 @@ def scan(
         limits=limits,
         jobs=jobs,
         approved=approved,
+        edm=index,
     )
     check = selftest.run(Context(options, packs))
     if not check.passed:
@@ -259,6 +273,7 @@ def scan(
             "approved": list(approved),
         },
         policy_digest=policy.digest,
+        edm_digest=None if index is None else index.digest,
     )
     signed = journal.append(report)
     if report_path is not None:
@@ -266,6 +281,22 @@ def scan(
     fmt = fmt or ("text" if sys.stdout.isatty() else "json")
     click.echo(render(report, fmt, report_path))
     sys.exit(EXIT_FOUND if report["summary"]["verdict"] == "found" else EXIT_CLEAN)
+
+
+def _load_edm(path: Path | None, fleet: bytes | None, key_dir: Path | None) -> EdmIndex | None:
+    """The verified index at ``path`` (None without one); the scan never runs without
+    an index it was asked to use."""
+    if path is None:
+        return None
+    from ftiscan.scanner.edm.index import load_index
+
+    if fleet is None:
+        folder = key_dir or default_key_dir()
+        raise keys.KeyFileError(
+            f"{path}: an index is keyed with counsel's fleet key; put it at "
+            f"{folder / keys.FLEET_KEY} (no fleet key there)"
+        )
+    return load_index(path, fleet, keys.trusted_keys(key_dir))
 
 
 @cli.group()

@@ -5,6 +5,7 @@
 version: 1
 approved: ["/srv/fti-vault", "/home/*/Approved/*"]   # findings there are info
 exclude: ["*.iso", "/home/*/.cache"]
+edm: fti.edm                # exact-data-match index (relative to this file), optional
 limits:                     # ClamAV's MaxScanSize/MaxFileSize/MaxRecursion/MaxFiles
   max_file_size: 512M       # larger files are not read (limit:size)
   max_decompressed: 1G      # bytes out of one archive or stream (limit:bytes)
@@ -71,6 +72,7 @@ class Policy:
     limits: Limits = field(default_factory=Limits)
     digest: str | None = None
     source: Path | None = None
+    edm: Path | None = None  # the exact-data-match index the scans use
 
 
 class _Loader(yaml.SafeLoader):
@@ -143,17 +145,21 @@ def load_policy(path: Path) -> Policy:
     if root is None or doc is None:
         return Policy(digest="sha256:" + hashlib.sha256(data).hexdigest(), source=path)
     if not isinstance(doc, dict):
-        raise _error(path, root, "a policy is a mapping (version, approved, exclude, limits)")
-    unknown = sorted(set(map(str, doc)) - {"version", "approved", "exclude", "limits"})
+        raise _error(path, root, "a policy is a mapping (version, approved, exclude, limits, edm)")
+    unknown = sorted(set(map(str, doc)) - {"version", "approved", "exclude", "limits", "edm"})
     if unknown:
         where = _node_at(root, unknown[0], key_node=True)
         raise _error(path, where, f"unknown key {unknown[0]!r}")
     if doc.get("version", 1) != 1:
         raise _error(path, _node_at(root, "version"), "version must be 1")
+    edm = doc.get("edm")
+    if edm is not None and (not isinstance(edm, str) or not edm.strip()):
+        raise _error(path, _node_at(root, "edm"), "edm must be the path of an index file")
     return Policy(
         approved=_strings(path, root, doc, "approved"),
         excludes=_strings(path, root, doc, "exclude"),
         limits=_limits(path, root, doc),
         digest="sha256:" + hashlib.sha256(data).hexdigest(),
         source=path,
+        edm=None if edm is None else path.parent / Path(edm).expanduser(),
     )

@@ -22,7 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ftiscan.scanner import extract as extractors
 from ftiscan.scanner.detect import Detector
@@ -32,6 +32,10 @@ from ftiscan.scanner.model import FileOutcome, Limits, Location, Rows, Segment, 
 from ftiscan.scanner.packs import PackSet, pack_set_from_sources
 from ftiscan.scanner.records import FileScan
 from ftiscan.scanner.walk import FileEntry, Skipped, WalkOptions, open_readonly, walk
+
+if TYPE_CHECKING:
+    from ftiscan.scanner.edm.index import EdmIndex
+    from ftiscan.scanner.edm.match import EdmMatcher
 
 MAX_LISTED_SKIPS = 10_000
 
@@ -47,6 +51,7 @@ class ScanOptions:
     limits: Limits = field(default_factory=Limits)
     jobs: int = 0  # 0: every core the process may use
     approved: tuple[str, ...] = ()  # glob patterns or folders whose findings are info
+    edm: EdmIndex | None = None  # a loaded exact-data-match index (pickled to workers)
 
 
 @dataclass
@@ -136,6 +141,11 @@ class Context:
         self.packs = packs or pack_set_from_sources(options.pack_sources)
         self.detector = Detector(self.packs)
         self.approved = tuple(os.path.abspath(p) for p in options.approved)
+        self.edm: EdmMatcher | None = None
+        if options.edm is not None:
+            from ftiscan.scanner.edm.match import EdmMatcher  # usaddress: only with an index
+
+            self.edm = EdmMatcher(options.edm)
 
     def is_approved(self, path: Path) -> bool:
         text = str(path)
@@ -162,7 +172,8 @@ class Parts:
         member = item.where.member
         scan = self._scans.get(member)
         if scan is None:
-            scan = FileScan(self._ctx.detector, self._ctx.options.key, self._assume)
+            ctx = self._ctx
+            scan = FileScan(ctx.detector, ctx.options.key, self._assume, ctx.edm)
             self._scans[member] = scan
         scan.feed(item)
 

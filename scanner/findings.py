@@ -28,6 +28,12 @@ class Rule:
 RULES = {
     rule.id: rule
     for rule in (
+        Rule(
+            "fti.edm-record",
+            "Records of the disclosed list (exact data match)",
+            "critical",
+            5,
+        ),
         Rule("fti.taxpayer-record", "Taxpayer records: TIN + name + home address", "critical", 5),
         Rule(
             "fti.marked-name-address",

@@ -3,6 +3,10 @@
 In tables a row is a record; headers are evidence, not a requirement. In prose a
 window of ``WINDOW`` characters on each side of a TIN is. Rules:
 
+* a record of the disclosed list found by exact data match (`ftiscan.scanner.edm`:
+  TIN + ZIP, or name + house number + street + ZIP, however reformatted) ->
+  ``fti.edm-record`` (critical), counted by distinct disclosed record, strangers
+  around them not counted
 * TIN + person name + home street address -> ``fti.taxpayer-record`` (critical)
 * person name + street address under an FTI marking or beside IRS record fields
   -> ``fti.marked-name-address`` (critical), counted by distinct name + street
@@ -19,17 +23,21 @@ business name.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from itertools import accumulate, chain, compress, pairwise, repeat
 from operator import add, gt, itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ftiscan.scanner import address, names
 from ftiscan.scanner.detect import Detector, Hit, ascii_runs, may_hold_tin
 from ftiscan.scanner.findings import FileFindings
 from ftiscan.scanner.model import Location, Rows, Segment
 from ftiscan.scanner.validators import states
+
+if TYPE_CHECKING:  # the matcher comes with a loaded index; its imports cost a worker
+    from ftiscan.scanner.edm.match import EdmHit, EdmMatcher
 
 WINDOW = 200
 NAME_LOOKBACK = 160
@@ -83,6 +91,18 @@ def _cell_bounds(rows: list[tuple[str, ...]], starts: list[int], col: int) -> li
     return list(chain.from_iterable(zip(lows, highs, strict=True)))
 
 
+_ZIP_SHAPE = re.compile(r"(?<!\d)\d{5}(?!\d)")
+
+
+def may_hold_zip(text: str) -> bool:
+    """Whether ``text`` has a group of exactly five digits (every EDM hit needs a ZIP).
+
+    >>> may_hold_zip("2025-01-03 18:19:45,dev-1"), may_hold_zip("Austin, TX 78701-1234")
+    (False, True)
+    """
+    return _ZIP_SHAPE.search(text) is not None
+
+
 def _blanked(rows: list[tuple[str, ...]], cols: list[int]) -> bytes:
     """The ASCII rows joined as in a batch's blob, the cells of ``cols`` (each row has
     them) overwritten with NUL, which is not a run character (C-level maps: no Python
@@ -124,8 +144,15 @@ def _starting_at(chosen: set[int]) -> Callable[[list[tuple[int, int]]], list[tup
 class FileScan:
     """Feeds on the segments of one file; `findings()` when the file is done."""
 
-    def __init__(self, detector: Detector, key: bytes, assume_provenance: bool = False) -> None:
+    def __init__(
+        self,
+        detector: Detector,
+        key: bytes,
+        assume_provenance: bool = False,
+        edm: EdmMatcher | None = None,
+    ) -> None:
         self.det = detector
+        self.edm = edm
         self.acc = FileFindings(key)
         self.provenance = assume_provenance
         self.weak_reference = False
@@ -179,6 +206,9 @@ class FileScan:
             return _where(seg.where, line=line, column=column)
 
         self._provenance(text, seg.where, line=first_line)
+        if self.edm is not None:
+            for edm_hit in self.edm.text(text):
+                self._add_edm(edm_hit, where(edm_hit.start))
         tin_starts = []
         for hit in self.det.tins(text):
             if hit.bare and self.det.after_identifier_word(text, hit.start):
@@ -221,6 +251,9 @@ class FileScan:
             person = text[lo + a : lo + b]
             value = names.normalize_name(person) + "|" + address.normalize_street(street)
             self.acc.add("fti.marked-name-address", "na", value, where(start), "name+street")
+
+    def _add_edm(self, hit: EdmHit, where: dict[str, Any]) -> None:
+        self.acc.add("fti.edm-record", "edm", hit.record, where, "", f"edm.{hit.combo}")
 
     def _add_tin(self, hit: Hit, has_name: bool, has_home: bool, where: dict[str, Any]) -> None:
         if has_name and has_home:
@@ -298,6 +331,8 @@ class FileScan:
                 outside = list(map(gt, outside, inside))
             return list(compress(runs, outside)) if active else runs
 
+        if self.edm is not None:
+            self._edm_rows(batch, roles)
         narrow = bool(id_cols) and self.det.runs_only
         by_row: dict[int, list[tuple[int, Hit]]] = {}
         bare_by_col: dict[int, list[tuple[int, Hit]]] = {}
@@ -359,6 +394,22 @@ class FileScan:
         elif len(analysed) < len(batch.rows):
             self.unanalysed = True
 
+    def _edm_rows(self, batch: Rows, roles: dict[int, str]) -> None:
+        """Exact-data-match hits of each row (every hit needs a ZIP: rows of a batch
+        without a five-digit group are not looked at)."""
+        assert self.edm is not None
+        base = _base(batch.where)
+        sheet = bool(batch.where.sheet) and "cell" not in base
+        row_of = self.edm.row
+        for index, row in enumerate(batch.rows):
+            for hit in row_of(row, roles):
+                where = base.copy()
+                where["row"] = batch.number(index)
+                where["column"] = hit.start + 1
+                if sheet:
+                    where["cell"] = f"{column_letters(hit.start + 1)}{where['row']}"
+                self._add_edm(hit, where)
+
     def _nothing_in(self, text: str) -> bool:
         """Whether rows whose cells and separators are ``text`` (separators that are not
         run characters) can make no finding while no provenance is known."""
@@ -366,6 +417,7 @@ class FileScan:
             not self.provenance
             and not self.det.may_hold_hit(text)
             and not self.det.may_hold_provenance(text)
+            and (self.edm is None or not may_hold_zip(text))
         )
 
     def _column_hits(

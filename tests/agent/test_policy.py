@@ -55,6 +55,8 @@ def test_policy_loads_limits_and_lists(tmp_path: Path) -> None:
         ("limits: [1]\n", "p.yaml:1:9: limits must be a mapping"),
         ("- a\n", "p.yaml:1:1: a policy is a mapping"),
         ("limits: {max_depth: 3\n", "p.yaml:2:1: not valid YAML"),
+        ("edm: [a.edm]\n", "p.yaml:1:6: edm must be the path of an index file"),
+        ("edm: ''\n", "p.yaml:1:6: edm must be the path of an index file"),
     ],
 )
 def test_policy_errors_name_file_line_column(tmp_path: Path, text: str, error: str) -> None:
@@ -64,6 +66,16 @@ def test_policy_errors_name_file_line_column(tmp_path: Path, text: str, error: s
     with pytest.raises(ConfigError) as caught:
         load_policy(path)
     assert str(caught.value).startswith(f"{tmp_path}/{error}")
+
+
+def test_policy_edm_index_is_relative_to_the_policy(tmp_path: Path) -> None:
+    """``edm`` names the index the scans use, relative to the policy's own folder."""
+    path = tmp_path / "conf" / "p.yaml"
+    path.parent.mkdir()
+    path.write_text("edm: indexes/fti.edm\n", encoding="utf-8")
+    assert load_policy(path).edm == tmp_path / "conf" / "indexes" / "fti.edm"
+    path.write_text("version: 1\n", encoding="utf-8")
+    assert load_policy(path).edm is None
 
 
 def test_policy_empty_file_is_defaults(tmp_path: Path) -> None:

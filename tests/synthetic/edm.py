@@ -871,10 +871,15 @@ def _other_name(
     person: Disclosed, strangers: Sequence[Disclosed], rng: random.Random, *, keep_last: bool
 ) -> Disclosed:
     """A stranger whose first name (and, unless ``keep_last``, last name) differs from
-    ``person``'s after folding; with ``keep_last`` given ``person``'s last name."""
+    ``person``'s after folding; with ``keep_last`` given ``person``'s last name.
+
+    No given name of one may be a given name of the other: "Ana Maria Ortega" at Maria
+    Ortega's address may be Maria going by her middle name, which exact data match
+    rightly takes for her (it tries each given name with the surname)."""
+    given = {fold(person.first), fold(person.middle)} - {""}
     for _ in range(1000):
         stranger = rng.choice(strangers)
-        if fold(stranger.first) == fold(person.first):
+        if given & ({fold(stranger.first), fold(stranger.middle)} - {""}):
             continue
         if keep_last:
             return replace(stranger, last=person.last, suffix="")
