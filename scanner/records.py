@@ -286,8 +286,12 @@ class FileScan:
             # file is read again, `needs_second_pass`).
             self.unanalysed = True
             return
-        lines = list(map(_SEP.join, batch.rows))
-        blob = "\n".join(lines)
+        if batch.text is not None:  # the rows as the lines below would join them
+            blob = batch.text
+            lines = blob.split("\n")
+        else:
+            lines = list(map(_SEP.join, batch.rows))
+            blob = "\n".join(lines)
         starts = [0, *accumulate(map((1).__add__, map(len, lines)))]
         self._provenance(blob, batch.where, row=batch.first_row)
 
@@ -411,8 +415,9 @@ class FileScan:
                 self._add_edm(hit, where)
 
     def _nothing_in(self, text: str) -> bool:
-        """Whether rows whose cells and separators are ``text`` (separators that are not
-        run characters) can make no finding while no provenance is known."""
+        """Whether rows whose `Rows.text` is ``text`` can make no finding while no
+        provenance is known: no run a TIN signature can match, no provenance keyword,
+        and no ZIP when an EDM index is loaded."""
         return (
             not self.provenance
             and not self.det.may_hold_hit(text)

@@ -310,6 +310,9 @@ def _house(text: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
 
+_KEY_PUNCT = re.compile(r"[^\w ]+|_")
+
+
 @dataclass(frozen=True, slots=True)
 class Street:
     """A parsed street line; every part is upper case in its Publication 28 form."""
@@ -334,7 +337,8 @@ class Street:
             words.pop()
         while len(words) > 1 and usps.directional(words[0]):
             words.pop(0)
-        return " ".join((self.house, *words))
+        # Punctuation left inside a word ("4/" of "1/4") separates, as `fold` does.
+        return " ".join(_KEY_PUNCT.sub(" ", " ".join((self.house, *words))).split())
 
     @property
     def line(self) -> str:

@@ -33,7 +33,6 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 from itertools import chain, islice
 from operator import methodcaller
 from typing import IO
@@ -275,21 +274,37 @@ def extract(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Rows]:
             wrapper.detach()  # never close the caller's stream
 
 
-def _split_block(text: str, lines: int, delimiter: str) -> list[tuple[str, ...]]:
-    """The records of ``text``, ``lines`` lines holding no quote character, as the csv
-    module reads them: each line one record, its fields split at ``delimiter``, an
-    empty line an empty record (with no csv reader to set up, parsing can wait until
-    the rows are wanted).
+_SEP = "\x1f"  # between cells in a batch's text (as `ftiscan.scanner.records` joins them)
 
-    >>> _split_block("a,b\\r\\n\\nc,,d\\re", 4, ",")
-    [('a', 'b'), (), ('c', '', 'd'), ('e',)]
+
+def block_text(text: str, delimiter: str) -> str | None:
+    r"""The records of ``text`` (whole lines) as one string, cells joined by ``"\x1f"``
+    and records by ``"\n"`` (`Rows.text`), when each line is one record whose fields
+    the delimiter alone separates: no quote character (and no ``"\x1f"`` of its own).
+    None for any other block: the csv module must read it.
+
+    >>> block_text('a,b c\r\n\n,d\re', ",")
+    'a\x1fb c\n\n\x1fd\ne'
+    >>> block_text('a,"b"\n', ","), block_text("a\x1fb\n", ",")
+    (None, None)
     """
+    if '"' in text or _SEP in text:
+        return None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.endswith("\n"):
+        text = text[:-1]  # the last line's terminator
+    return text.replace(delimiter, _SEP)
+
+
+def split_text(text: str) -> list[tuple[str, ...]]:
+    r"""The rows of a `block_text` (an empty line is an empty record).
+
+    >>> split_text("a\x1fb\n\nc")
+    [('a', 'b'), (), ('c',)]
+    """
     parts = text.split("\n")
-    if len(parts) > lines:
-        parts.pop()  # the last line's terminator
-    rows = list(map(tuple, map(methodcaller("split", delimiter), parts)))
+    rows = list(map(tuple, map(methodcaller("split", _SEP), parts)))
     if "" in parts:
         rows = [() if row == ("",) else row for row in rows]
     return rows
@@ -297,13 +312,13 @@ def _split_block(text: str, lines: int, delimiter: str) -> list[tuple[str, ...]]
 
 @dataclass(frozen=True, slots=True)
 class _Deferred:
-    """A block of ``lines`` lines without a quote character, not split yet."""
+    """A block of ``lines`` records, as its `block_text`, not split yet."""
 
     text: str
     lines: int
 
-    def parse(self, delimiter: str) -> list[tuple[str, ...]]:
-        return _split_block(self.text, self.lines, delimiter)
+    def parse(self) -> list[tuple[str, ...]]:
+        return split_text(self.text)
 
 
 def _chunks(
@@ -316,9 +331,9 @@ def _chunks(
 ) -> Iterator[tuple[int, int, list[tuple[str, ...]] | _Deferred]]:
     """(record number, line, consecutive records) chunks of about ``size`` records.
 
-    Lines are taken ``size`` at a time. A block without a quote character is one
+    Lines are taken ``size`` at a time. A block that `block_text` can read is one
     record per line: after the first chunk, it comes as a `_Deferred` (its text and
-    line count; `_split_block` makes its records when they are wanted); any other
+    line count; `split_text` makes its records when they are wanted); any other
     block is read by the csv module, which may read on past the block to finish a
     quoted field, and always stops at a record's end. When
     the csv module rejects a record, the records before it are kept, the rejected one
@@ -339,10 +354,12 @@ def _chunks(
             block.extend(islice(lines, want))  # keeps the lines read before an error
         except ExtractError as exc:
             failed = exc
-        text = "".join(block)
-        if block and '"' not in text and max(map(len, block)) <= limit:
+        text = None
+        if block and max(map(len, block)) <= limit:
+            text = block_text("".join(block), delimiter)
+        if text is not None:
             deferred = _Deferred(text, len(block))
-            yield number, line, deferred if number > 1 else deferred.parse(delimiter)
+            yield number, line, deferred if number > 1 else deferred.parse()
             number += len(block)
             line += len(block)
         elif block:
@@ -396,7 +413,7 @@ def _rows(lines: Iterator[str], delimiter: str, where: Location, limits: Limits)
                 header,
                 replace(where, line=line),
                 text=rows.text,
-                parse=partial(rows.parse, delimiter),
+                parse=rows.parse,
                 count=rows.lines,
             )
             continue

@@ -182,7 +182,7 @@ def test_delimited_blocks_read_as_the_csv_module_does(text: str, delimiter: str,
     failures: list[str] = []
     lines = iter(io.StringIO(text, newline=""))
     for number, line, chunk in delimited._chunks(lines, delimiter, size, size, 1000, failures):
-        rows = chunk.parse(delimiter) if isinstance(chunk, delimited._Deferred) else chunk
+        rows = chunk.parse() if isinstance(chunk, delimited._Deferred) else chunk
         assert rows
         for offset, row in enumerate(rows):
             got.append((number + offset, line if offset == 0 else None, row))
