@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.formats
 	$(BIN)/python -m bench.signing
+	$(BIN)/python -m bench.edm
 
 clean:
 	rm -rf $(VENV) .typecheck out build *.egg-info .mypy_cache .ruff_cache

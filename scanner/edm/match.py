@@ -66,6 +66,8 @@ _NAME_SUFFIX = re.compile(r"[\s,]+(?:jr|sr|ii|iii|iv)\.?(?=[\s,]|$)", re.IGNOREC
 _PARTICLE = re.compile(r"\b(?:de|la|del|der|van|von|da|di|du|le|st)\b")
 _NAME_PART = re.compile(r"[^\W\d_][^\W\d_'’.-]*(?:['’-][^\W\d_]+)*\.?")
 _NOT_NAME = names.NOT_NAME_WORDS | names.BUSINESS_WORDS
+# The first word of a prose name and the space after it, when two more words follow.
+_SECOND_WORD = re.compile(r"\S+\s+(?=\S+\s+\S)")
 
 # Header-recognition roles (`Detector.header_roles`) and `edm build` roles -> field.
 _ROLES = {
@@ -214,8 +216,13 @@ def _prose_names(text: str) -> list[tuple[int, int, str]]:
         given = _COMMA_GIVEN.match(text, end)
         if given is not None:
             ends.append(given.end())
-        for stop in ends:
-            found += [(start, stop, key) for key in normalize.name_keys(text[start:stop])]
+        # A capitalised word may open the sentence before the name ("Called Maria
+        # Smith-Jones at ..."): the name is also read without it.
+        second = _SECOND_WORD.match(text, start, end)
+        starts = [start] if second is None else [start, second.end()]
+        for begin in starts:
+            for stop in ends:
+                found += [(begin, stop, key) for key in normalize.name_keys(text[begin:stop])]
     return found
 
 

@@ -75,7 +75,7 @@ __all__ = [
 
 #: Bumped whenever a key changes for some input: an index records the version it was
 #: built with, and an agent refuses an index built by another normaliser.
-NORMALIZER_VERSION = 1
+NORMALIZER_VERSION = 2  # 2: street keys from every word of the line
 
 #: Longest street cell parsed (folded characters): longer cells are prose, not a line.
 MAX_STREET_CHARS = 200
@@ -110,10 +110,23 @@ def _strip_marks(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=16)
+def _ascii_fold_table(keep: str) -> dict[int, str | None]:
+    """`str.translate` table doing `_fold_chars` on upper-cased ASCII text."""
+    table: dict[int, str | None] = {}
+    for code in range(128):
+        ch = chr(code)
+        if ch.isalnum() or ch in keep:
+            continue
+        table[code] = None if ch in _APOSTROPHES else " "
+    return table
+
+
 def _fold_chars(text: str, keep: str = "") -> str:
     """Upper case without accents; apostrophes dropped; punctuation (but ``keep``) a space."""
-    if not text.isascii():
-        text = _strip_marks(_strip_marks(text).upper())
+    if text.isascii():
+        return text.upper().translate(_ascii_fold_table(keep))  # in C: no step per character
+    text = _strip_marks(_strip_marks(text).upper())
     out = []
     for ch in text.upper():
         if ch.isalnum() or ch in keep:
@@ -327,16 +340,19 @@ class Street:
     @property
     def key(self) -> str:
         """What is hashed: the house number and the core of the street name (``12
-        MAPLE``): its words without trailing suffix words or leading directionals,
-        so that ``Spring Hill Rd``, ``Spring Hill`` and a parse that took ``Hill`` for
-        the name all give ``SPG``."""
+        MAPLE``), from every word of the street line whatever part the parser gave it
+        (``Southwest Ridge Parkway`` may come as directional + ``Ridge`` + suffix, or as
+        the name ``Southwest Ridge``): the words that are neither directionals nor
+        suffixes; if there are none (``North St``, ``Spring Hill Rd``), the words but
+        directionals, without trailing suffix words (``ST``, ``SPG``)."""
         if self.po_box:
             return f"PO BOX {self.house}"
-        words = list(self.name)
-        while len(words) > 1 and usps.suffix(words[-1]):
-            words.pop()
-        while len(words) > 1 and usps.directional(words[0]):
-            words.pop(0)
+        line = [w for w in (self.predir, *self.name, self.suffix, self.postdir) if w]
+        words = [w for w in line if not usps.directional(w) and not usps.suffix(w)]
+        if not words:
+            words = [w for w in line if not usps.directional(w)] or line
+            while len(words) > 1 and usps.suffix(words[-1]):
+                words.pop()
         # Punctuation left inside a word ("4/" of "1/4") separates, as `fold` does.
         return " ".join(_KEY_PUNCT.sub(" ", " ".join((self.house, *words))).split())
 
@@ -366,9 +382,11 @@ def _from_tags(tags: dict[str, str]) -> Street | None:
         tags.get(label, "")
         for label in ("StreetNamePreModifier", "StreetNamePreType", "StreetName")
     ).split()
-    suffix = tags.get("StreetNamePostType", "")
+    post = tags.get("StreetNamePostType", "").split()
+    words += post[:-1]  # "RIDGE PARKWAY" as one post-type: RIDGE is a name word
+    suffix = post[-1] if post else ""
     if not words and suffix:  # "12 Park": the only word is the name
-        words, suffix = suffix.split(), ""
+        words, suffix = [suffix], ""
     name = tuple(_word(w) for w in words if _house(w))
     if not name:
         return None
