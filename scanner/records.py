@@ -27,7 +27,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from itertools import accumulate, chain, compress, pairwise, repeat
-from operator import add, gt, itemgetter
+from operator import add, gt, itemgetter, methodcaller
 from typing import TYPE_CHECKING, Any
 
 from ftiscan.scanner import address, names
@@ -166,6 +166,7 @@ class FileScan:
         self._columns: dict[int, tuple[dict[int, str], list[int], list[int]]] = {}
         self._no_roles: dict[int, str] = {}
         self._marked_pending: list[tuple[str, dict[str, Any]]] = []
+        self._seen: tuple[str, list[Hit]] | None = None  # provenance of the last text
 
     @property
     def needs_second_pass(self) -> bool:
@@ -175,7 +176,9 @@ class FileScan:
 
     def _provenance(self, text: str, base: Location, **extra: Any) -> None:
         """Markings and IRS fields in ``text``, located at ``base`` plus ``extra``."""
-        hits = self.det.provenance(text)
+        seen = self._seen
+        hits = seen[1] if seen is not None and seen[0] is text else self.det.provenance(text)
+        self._seen = None
         if not hits:
             return
         where = _where(base, **extra)
@@ -280,10 +283,10 @@ class FileScan:
 
     def _rows(self, batch: Rows) -> None:
         roles = self._roles(batch.header, batch.where)
-        if batch.text is not None and not batch.parsed and self._nothing_in(batch.text):
-            # Rows not parsed: their text holds no TIN-shaped run and no provenance
-            # keyword, so they hold no finding until provenance is known (then the
-            # file is read again, `needs_second_pass`).
+        if batch.text is not None and not batch.parsed and self._nothing_in(batch.text, roles):
+            # Rows not parsed: their text holds no TIN-shaped run (but in identifier
+            # columns) and no provenance keyword, so they hold no finding until
+            # provenance is known (then the file is read again, `needs_second_pass`).
             self.unanalysed = True
             return
         if batch.text is not None:  # the rows as the lines below would join them
@@ -414,16 +417,47 @@ class FileScan:
                     where["cell"] = f"{column_letters(hit.start + 1)}{where['row']}"
                 self._add_edm(hit, where)
 
-    def _nothing_in(self, text: str) -> bool:
+    def _nothing_in(self, text: str, roles: dict[int, str]) -> bool:
         """Whether rows whose `Rows.text` is ``text`` can make no finding while no
-        provenance is known: no run a TIN signature can match, no provenance keyword,
-        and no ZIP when an EDM index is loaded."""
-        return (
-            not self.provenance
-            and not self.det.may_hold_hit(text)
-            and not self.det.may_hold_provenance(text)
-            and (self.edm is None or not may_hold_zip(text))
-        )
+        provenance is known: no provenance keyword, no ZIP when an EDM index is loaded,
+        and no run a TIN signature can match but in identifier columns (order and
+        invoice numbers, never reported): those leading the row are cut off each line
+        to look (C-level maps), any other identifier column means no."""
+        if self.provenance or (self.edm is not None and may_hold_zip(text)):
+            return False
+        if self.det.may_hold_provenance(text):
+            # Keywords turn up by chance ("6103" among order numbers): the markings
+            # themselves decide (kept for `_provenance` of the same text).
+            self._seen = (text, self.det.provenance(text))
+            if self._seen[1]:
+                return False
+        if not self.det.may_hold_hit(text):
+            return True
+        ids = sorted(c for c, r in roles.items() if r == "identifier")
+        if not ids:
+            return False
+        lines = text.split("\n")
+        lead = 0
+        while lead < len(ids) and ids[lead] == lead:
+            lead += 1
+        if lead:  # leading identifier columns (the usual place): cut them off
+            rest = lines
+            for _ in range(lead):
+                rest = list(map(itemgetter(2), map(methodcaller("partition", _SEP), rest)))
+            if not self.det.may_hold_hit("\n".join(rest)):
+                return True
+            if lead == len(ids):
+                return False
+        cells = list(map(methodcaller("split", _SEP), lines))
+        width = min(map(len, cells))
+        others = [c for c in range(width) if c not in ids]
+        if width <= ids[-1] or max(map(len, cells)) != width or not others:
+            return False  # ragged rows: look at them one by one
+        if len(others) == 1:
+            kept = list(map(itemgetter(others[0]), cells))
+        else:
+            kept = list(map(_SEP.join, map(itemgetter(*others), cells)))
+        return not self.det.may_hold_hit("\n".join(kept))
 
     def _column_hits(
         self,

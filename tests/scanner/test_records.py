@@ -299,3 +299,35 @@ def test_records_block_without_candidates_stays_unparsed() -> None:
     assert not batch.parsed
     assert scan.unanalysed
     assert scan.findings("t.csv", None, approved=False) == []
+
+
+def _deferred(text: str, header: tuple[str, ...]) -> Rows:
+    rows = [tuple(line.split("\x1f")) for line in text.split("\n")]
+    return Rows(
+        None, 2, header, Location(Path("t.csv")), text=text, parse=lambda: rows, count=len(rows)
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "cells", "parsed"),
+    [
+        # nine-digit order numbers (one holding "6103") in leading identifier columns
+        (("order_id", "sku", "city", "order_date", "zip"), ("{n}", "SKU-1", "Reno", "2024-01-31", "89501"), False),  # noqa: E501
+        # the same numbers in an identifier column that does not lead the row
+        (("city", "order_id", "zip"), ("Reno", "{n}", "89501"), False),
+        # the same numbers in a column not named for identifiers
+        (("city", "note", "zip"), ("Reno", "{n}", "89501"), True),
+    ],
+)  # fmt: skip
+def test_records_identifier_runs_leave_a_block_unparsed(
+    header: tuple[str, ...], cells: tuple[str, ...], parsed: bool
+) -> None:
+    """Runs only in identifier columns (never reported) leave a deferred block
+    unparsed; a run anywhere else gets it parsed and looked at."""
+    numbers = [f"{610300000 + i:09d}" for i in range(1, 200)]
+    text = "\n".join("\x1f".join(cells).replace("{n}", n) for n in numbers)
+    scan = FileScan(Detector(load_packs()), b"k" * 32)
+    batch = _deferred(text, header)
+    scan.feed(batch)
+    assert batch.parsed is parsed
+    assert scan.unanalysed

@@ -155,7 +155,10 @@ def test_delimited_single_column_file_has_no_preamble() -> None:
 
 
 _LINE = st.lists(
-    st.sampled_from(["a", "1", " ", ",", "|", '"', '""', "x y", "\r", "\n", "\r\n"]), max_size=8
+    st.sampled_from(
+        ["a", "1", " ", ",", "|", '"', '""', "x y", "\r", "\n", "\r\n", '"x y"', ',"', '",']
+    ),
+    max_size=8,
 ).map("".join)
 
 
