@@ -102,15 +102,7 @@ def fingerprint_key(key_dir: Path | None = None) -> bytes:
     if not path.exists():
         with contextlib.suppress(FileExistsError):  # another process made it first
             write_private(path, secrets.token_hex(32).encode() + b"\n", exclusive=True)
-    _check_private(path)
-    text = path.read_text(encoding="ascii", errors="replace").strip()
-    try:
-        key = bytes.fromhex(text)
-    except ValueError as exc:
-        raise KeyFileError(f"{path}: not a hex key") from exc
-    if len(key) < 16:
-        raise KeyFileError(f"{path}: key is {len(key)} bytes, expected at least 16")
-    return key
+    return read_hex_key(path)
 
 
 def fleet_key(key_dir: Path | None = None) -> bytes | None:
