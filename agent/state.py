@@ -1,0 +1,292 @@
+"""The agent's local state: one SQLite database in WAL mode, one writer.
+
+What it keeps, per file path seen by a scan or a sweep:
+
+* the identity the walk saw (device, inode, size, ``mtime_ns``, ``ctime_ns``), so that a
+  rescan skips a file whose identity is unchanged (`State.unchanged`), and a file
+  renamed or moved within its file system (same device, inode, size and mtime) is not
+  read again (`State.moved`);
+* the SHA-256 of its content when it was computed, so that a copy or a move across
+  file systems with the same bytes is not scanned again either (`State.by_digest`);
+* its last outcome: kind, findings, the reason it was skipped or read in part, the
+  parts not read. Findings carry only rule, counts, locations, masked forms and keyed
+  fingerprints: the database holds no plaintext of what was found;
+* when it was scanned, when a sweep last saw it, and when a sweep over its root no
+  longer found it (``gone_at``): counsel sees "found on T1, gone on T2"
+  (`State.finish_sweep`).
+
+And a small key/value table (`State.get` / `State.set`) for the chain head and the
+like. Writes are transactions (``synchronous=FULL``): after ``kill -9`` the database
+holds every transaction that returned, and nothing half written. The file is 0600 in
+a 0700 folder: paths and fingerprints are for the agent's eyes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ftiscan.scanner.errors import FtiscanError
+from ftiscan.scanner.model import FileOutcome
+from ftiscan.scanner.walk import FileEntry
+
+__all__ = ["SCHEMA_VERSION", "STATE_DB", "Gone", "State", "StateError"]
+
+STATE_DB = "state.sqlite3"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    dev INTEGER NOT NULL,
+    ino INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    digest TEXT,
+    outcome TEXT NOT NULL,
+    findings INTEGER NOT NULL,
+    scanned_at REAL NOT NULL,
+    seen_at REAL NOT NULL,
+    gone_at REAL
+);
+CREATE INDEX IF NOT EXISTS files_identity ON files (dev, ino, size, mtime_ns);
+CREATE INDEX IF NOT EXISTS files_digest ON files (digest, size);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class StateError(FtiscanError):
+    """The state database cannot be used (another schema, corrupt, not writable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """A file that held findings and that a sweep over its root no longer found."""
+
+    path: str
+    findings: int
+    scanned_at: float
+    gone_at: float
+
+
+def _outcome_json(outcome: FileOutcome) -> str:
+    return json.dumps(
+        {
+            "kind": outcome.kind,
+            "size": outcome.size,
+            "findings": outcome.findings,
+            "skipped": outcome.skipped,
+            "partial": outcome.partial,
+            "unread": [list(pair) for pair in outcome.unread],
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def _outcome_of(text: str, path: Path) -> FileOutcome:
+    """The stored outcome, its findings moved to ``path`` (a rename keeps them)."""
+    data: dict[str, Any] = json.loads(text)
+    findings = [{**finding, "path": str(path)} for finding in data["findings"]]
+    return FileOutcome(
+        path=path,
+        size=int(data["size"]),
+        kind=str(data["kind"]),
+        findings=findings,
+        skipped=data["skipped"],
+        partial=data["partial"],
+        unread=[(str(member), str(reason)) for member, reason in data["unread"]],
+    )
+
+
+def _under(path: str, roots: Iterable[Path]) -> bool:
+    return any(
+        path == str(root) or path.startswith(str(root).rstrip(os.sep) + os.sep) for root in roots
+    )
+
+
+class State:
+    """The state database at ``path`` (made, 0600, on first use). Not thread-safe:
+    one object per thread; one process writes at a time (others wait up to
+    ``timeout`` seconds for its lock)."""
+
+    def __init__(self, path: Path, timeout: float = 10.0) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists():
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        try:
+            self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, SCHEMA_VERSION):
+                raise StateError(
+                    f"{path}: state database of schema {version}; this ftiscan uses "
+                    f"{SCHEMA_VERSION} (move it away to start over)"
+                )
+            if version == 0:
+                with self._write():
+                    for statement in filter(str.strip, _SCHEMA.split(";")):
+                        self._db.execute(statement)
+                    self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"{path}: not a usable state database ({exc})") from None
+
+    @classmethod
+    def in_folder(cls, folder: Path) -> State:
+        return cls(folder / STATE_DB)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> State:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[None]:
+        """One transaction, taken at once (no lock upgrade deadlock between writers)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- files ---------------------------------------------------------------------------
+
+    def unchanged(self, entry: FileEntry) -> FileOutcome | None:
+        """The last outcome of ``entry``'s path when its identity is the same."""
+        row = self._db.execute(
+            "SELECT outcome FROM files WHERE path = ? AND dev = ? AND ino = ? AND size = ? "
+            "AND mtime_ns = ? AND ctime_ns = ? AND gone_at IS NULL",
+            (str(entry.path), entry.dev, entry.ino, entry.size, entry.mtime_ns, entry.ctime_ns),
+        ).fetchone()
+        return None if row is None else _outcome_of(row[0], entry.path)
+
+    def moved(self, entry: FileEntry) -> FileOutcome | None:
+        """The outcome of the same file (device, inode, size, mtime) known under another
+        path that no longer exists: a rename or a move within one file system."""
+        rows = self._db.execute(
+            "SELECT path, outcome FROM files WHERE dev = ? AND ino = ? AND size = ? "
+            "AND mtime_ns = ? AND path != ?",
+            (entry.dev, entry.ino, entry.size, entry.mtime_ns, str(entry.path)),
+        ).fetchall()
+        for old, outcome in rows:
+            if not os.path.lexists(old):
+                return _outcome_of(outcome, entry.path)
+        return None
+
+    def by_digest(self, digest: str, size: int, path: Path) -> FileOutcome | None:
+        """The outcome of a file with the same content, moved to ``path``."""
+        row = self._db.execute(
+            "SELECT outcome FROM files WHERE digest = ? AND size = ? LIMIT 1", (digest, size)
+        ).fetchone()
+        return None if row is None else _outcome_of(row[0], path)
+
+    def record(
+        self,
+        items: Iterable[tuple[FileEntry, FileOutcome, str | None]],
+        now: float | None = None,
+    ) -> int:
+        """Store (entry, outcome, content digest) triples in one transaction; a path
+        that was gone and is back is no longer gone. Returns how many were stored."""
+        when = time.time() if now is None else now
+        rows = [
+            (
+                str(entry.path),
+                entry.dev,
+                entry.ino,
+                entry.size,
+                entry.mtime_ns,
+                entry.ctime_ns,
+                digest,
+                _outcome_json(outcome),
+                len(outcome.findings),
+                when,
+                when,
+            )
+            for entry, outcome, digest in items
+        ]
+        with self._write():
+            self._db.executemany(
+                "INSERT INTO files (path, dev, ino, size, mtime_ns, ctime_ns, digest, outcome,"
+                " findings, scanned_at, seen_at, gone_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL) "
+                "ON CONFLICT (path) DO UPDATE SET dev=excluded.dev, ino=excluded.ino,"
+                " size=excluded.size, mtime_ns=excluded.mtime_ns, ctime_ns=excluded.ctime_ns,"
+                " digest=excluded.digest, outcome=excluded.outcome, findings=excluded.findings,"
+                " scanned_at=excluded.scanned_at, seen_at=excluded.seen_at, gone_at=NULL",
+                rows,
+            )
+        return len(rows)
+
+    def seen(self, paths: Iterable[Path], now: float | None = None) -> None:
+        """Mark unchanged files as seen by the current sweep (one transaction)."""
+        when = time.time() if now is None else now
+        with self._write():
+            self._db.executemany(
+                "UPDATE files SET seen_at = ?, gone_at = NULL WHERE path = ?",
+                [(when, str(path)) for path in paths],
+            )
+
+    def finish_sweep(
+        self, roots: Iterable[Path], started: float, now: float | None = None
+    ) -> list[Gone]:
+        """Files under ``roots`` not seen since ``started`` are gone as of ``now``;
+        return those of them that held findings (each reported gone once)."""
+        when = time.time() if now is None else now
+        wanted = list(roots)
+        gone: list[Gone] = []
+        with self._write():
+            rows = self._db.execute(
+                "SELECT path, findings, scanned_at FROM files"
+                " WHERE seen_at < ? AND gone_at IS NULL",
+                (started,),
+            ).fetchall()
+            hits = [row for row in rows if _under(row[0], wanted)]
+            self._db.executemany(
+                "UPDATE files SET gone_at = ? WHERE path = ?", [(when, row[0]) for row in hits]
+            )
+        for path, findings, scanned_at in hits:
+            if findings:
+                gone.append(Gone(path, int(findings), float(scanned_at), when))
+        return gone
+
+    def counts(self) -> dict[str, int]:
+        """Files tracked, those holding findings, those gone (for `agent status`)."""
+        tracked, holding, gone = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(findings > 0 AND gone_at IS NULL), 0),"
+            " COALESCE(SUM(gone_at IS NOT NULL), 0) FROM files"
+        ).fetchone()
+        return {"tracked": int(tracked), "with_findings": int(holding), "gone": int(gone)}
+
+    # -- key/value -----------------------------------------------------------------------
+
+    def get(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set(self, key: str, value: str) -> None:
+        with self._write():
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def check(self) -> str:
+        """SQLite's integrity check: ``"ok"`` or what is wrong."""
+        return "; ".join(str(row[0]) for row in self._db.execute("PRAGMA integrity_check"))
