@@ -126,8 +126,9 @@ def _limits(path: Path, root: yaml.Node, doc: dict[str, Any]) -> Limits:
     return limits
 
 
-def load_policy(path: Path) -> Policy:
-    """Read and check the policy at ``path``; raise `ConfigError` for any defect."""
+def _parse(path: Path) -> tuple[bytes, yaml.Node | None, Any]:
+    """The file's bytes, its YAML node tree (for positions) and its value; any defect,
+    also one PyYAML reports as a plain Python error, is a `ConfigError`."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -142,6 +143,20 @@ def load_policy(path: Path) -> Policy:
         mark = exc.problem_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise ConfigError(path, line, f"not valid YAML: {exc.problem}", column) from None
+    except yaml.reader.ReaderError as exc:  # a control character: no mark, a position
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+        raise ConfigError(path, line, f"not valid YAML: {exc.reason}", column) from None
+    except RecursionError:
+        raise ConfigError(path, 1, "not valid YAML: nested too deeply") from None
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # e.g. 2001-13-01
+        raise ConfigError(path, 1, f"not valid YAML: {exc}") from None
+    return data, root, doc
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and check the policy at ``path``; raise `ConfigError` for any defect."""
+    data, root, doc = _parse(path)
     if root is None or doc is None:
         return Policy(digest="sha256:" + hashlib.sha256(data).hexdigest(), source=path)
     if not isinstance(doc, dict):
