@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import sys
 from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
@@ -15,10 +16,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ftiscan.agent import keys
 from ftiscan.agent.edm_cli import edm
+from ftiscan.agent.incremental import StateKnown, gone_entries
 from ftiscan.agent.journal import Journal
 from ftiscan.agent.paths import default_key_dir, default_state_dir
 from ftiscan.agent.policy import Policy, load_policy, parse_size
 from ftiscan.agent.progress import Progress
+from ftiscan.agent.state import State, StateError
 from ftiscan.reports.dsse import key_id
 from ftiscan.reports.html import render_html
 from ftiscan.reports.render import render_json, render_text
@@ -170,6 +173,12 @@ def cli() -> None:
     help="Exact-data-match index from `ftiscan edm build` (default: the policy's); needs "
     "the fleet key it was built with in the key folder (fleet.key).",
 )
+@click.option(
+    "--incremental",
+    is_flag=True,
+    help="Do not read files the state folder's database knows unchanged (or renamed, or "
+    "copied); list files with findings that are gone since.",
+)
 @click.option("--one-file-system", is_flag=True, help="Do not cross into other mounts.")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symlinks that stay inside the roots.")
 @click.option(
@@ -202,6 +211,7 @@ def scan(
     max_file_size: int | None,
     policy_file: Path | None,
     edm_file: Path | None,
+    incremental: bool,
     one_file_system: bool,
     follow_symlinks: bool,
     jobs: int,
@@ -249,13 +259,23 @@ def scan(
         jobs=jobs,
         approved=approved,
         edm=index,
+        digests=incremental,
     )
     check = selftest.run(Context(options, packs))
     if not check.passed:
         fail("self-test failed, not scanning: " + "; ".join(check.failures))
+    known = None
+    if incremental:
+        known = _known(state_dir or default_state_dir(), options, packs.describe(), index)
     totals = WalkTotals()
     with Progress(totals, Progress.wanted(quiet)) as progress, workers_skip_main():
-        result = run_scan(options, progress=progress, totals=totals, packs=packs)
+        result = run_scan(options, progress=progress, totals=totals, packs=packs, known=known)
+    gone = None
+    if known is not None:
+        try:
+            gone = gone_entries(known.finish())
+        finally:
+            known.state.close()
     report = build_report(
         roots=options.roots,
         findings=result.findings,
@@ -274,6 +294,7 @@ def scan(
         },
         policy_digest=policy.digest,
         edm_digest=None if index is None else index.digest,
+        gone=gone,
     )
     signed = journal.append(report)
     if report_path is not None:
@@ -281,6 +302,26 @@ def scan(
     fmt = fmt or ("text" if sys.stdout.isatty() else "json")
     click.echo(render(report, fmt, report_path))
     sys.exit(EXIT_FOUND if report["summary"]["verdict"] == "found" else EXIT_CLEAN)
+
+
+def _known(
+    state_dir: Path, options: ScanOptions, packs: dict[str, Any], index: EdmIndex | None
+) -> StateKnown:
+    """The state of earlier scans, for what decides an outcome besides the file."""
+    try:
+        state = State.in_folder(state_dir)
+    except StateError as exc:
+        fail(str(exc))
+    context = {
+        "tool": tool_version(),
+        "packs": packs,
+        "edm": None if index is None else index.digest,
+        "approved": list(options.approved),
+        "limits": dataclasses.asdict(options.limits),
+        # which fingerprint key (not the key): stored fingerprints are under it
+        "key": hashlib.sha256(b"ftiscan fingerprint key id\0" + options.key).hexdigest(),
+    }
+    return StateKnown(state, context, options.roots)
 
 
 def _load_edm(path: Path | None, fleet: bytes | None, key_dir: Path | None) -> EdmIndex | None:

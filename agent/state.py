@@ -86,7 +86,7 @@ def _outcome_json(outcome: FileOutcome) -> str:
             "skipped": outcome.skipped,
             "partial": outcome.partial,
             "unread": [list(pair) for pair in outcome.unread],
-        },
+        },  # the digest has its own column
         sort_keys=True,
         separators=(",", ":"),
     )

@@ -103,8 +103,12 @@ def build_report(
     policy_digest: str | None = None,
     edm_digest: str | None = None,
     host: dict[str, str] | None = None,
+    gone: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Assemble the report object (unsigned payload; every string valid UTF-8)."""
+    """Assemble the report object (unsigned payload; every string valid UTF-8).
+    ``gone``: files with findings that an incremental scan no longer found."""
+    if gone is not None:
+        coverage = {**coverage, "gone": gone}
     payload = {
         "schema": f"ftiscan.report/{SCHEMA_VERSION}",
         "id": str(uuid.uuid4()),

@@ -11,6 +11,7 @@ the stop are kept.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import heapq
 import multiprocessing
 import os
@@ -22,7 +23,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from ftiscan.scanner import extract as extractors
 from ftiscan.scanner.detect import Detector
@@ -52,6 +53,7 @@ class ScanOptions:
     jobs: int = 0  # 0: every core the process may use
     approved: tuple[str, ...] = ()  # glob patterns or folders whose findings are info
     edm: EdmIndex | None = None  # a loaded exact-data-match index (pickled to workers)
+    digests: bool = False  # also hash each file read (`FileOutcome.digest`)
 
 
 @dataclass
@@ -69,6 +71,7 @@ class Coverage:
     bytes_seen: int = 0
     bytes_scanned: int = 0
     files_partial: int = 0
+    files_reused: int = 0  # of files_scanned: outcomes kept from an earlier scan
     skipped: Counter[str] = field(default_factory=Counter)
     partial: Counter[str] = field(default_factory=Counter)
     members_unread: Counter[str] = field(default_factory=Counter)
@@ -114,13 +117,14 @@ class Coverage:
             "files_scanned": self.files_scanned,
             "files_skipped": sum(self.skipped.values()),
             "files_partial": self.files_partial,
+            "files_reused": self.files_reused,
             "bytes_seen": self.bytes_seen,
             "bytes_scanned": self.bytes_scanned,
             "skipped": dict(sorted(self.skipped.items())),
             "partial": dict(sorted(self.partial.items())),
             "members_unread": dict(sorted(self.members_unread.items())),
             "kinds": dict(sorted(self.kinds.items())),
-            "not_read": self.listed,
+            "not_read": sorted(self.listed, key=lambda e: (e["path"], e.get("member", ""))),
             "not_read_unlisted": self.unlisted,
         }
 
@@ -238,6 +242,19 @@ def scan_stream(
     return result.kind, result.findings, result.reason, result.again
 
 
+def file_digest(entry: FileEntry) -> str | None:
+    """SHA-256 (hex) of the file's content, read as the scan reads it; None if it
+    cannot be read or is no longer the file the walk saw."""
+    try:
+        with open_readonly(entry) as fh:
+            sha = hashlib.sha256()
+            while chunk := fh.read(1024 * 1024):
+                sha.update(chunk)
+    except (ExtractError, OSError):
+        return None
+    return sha.hexdigest()
+
+
 def scan_entry(ctx: Context, entry: FileEntry) -> FileOutcome:
     """Scan one file from the walk; never raises for anything found on disk."""
     outcome = FileOutcome(path=entry.path, size=entry.size, kind="unknown")
@@ -262,6 +279,8 @@ def scan_entry(ctx: Context, entry: FileEntry) -> FileOutcome:
     outcome.kind = result.kind
     outcome.findings = result.findings
     outcome.unread = result.unread
+    if ctx.options.digests:
+        outcome.digest = file_digest(entry)
     reason = result.reason
     if reason is not None and reason.startswith("unsupported") and not result.findings:
         outcome.skipped = f"unsupported:{result.kind}"
@@ -309,12 +328,12 @@ LOOKAHEAD = 256
 
 
 def largest_first(
-    entries: Iterator[FileEntry | Skipped], window: int = LOOKAHEAD
-) -> Iterator[FileEntry | Skipped]:
+    entries: Iterator[FileEntry | Skipped | FileOutcome], window: int = LOOKAHEAD
+) -> Iterator[FileEntry | Skipped | FileOutcome]:
     """The walk's entries with the largest files first within a bounded look-ahead, so
     that a big file does not start last and leave the other workers idle at the end.
-    Skipped entries pass at once; memory stays bounded by ``window`` entries; findings
-    are sorted at the end, so the order changes no result.
+    Skipped entries and known outcomes pass at once; memory stays bounded by ``window``
+    entries; findings are sorted at the end, so the order changes no result.
 
     >>> from pathlib import Path
     >>> sizes = [FileEntry(Path(str(n)), Path("."), n, 0, n, 0, 0) for n in (3, 9, 1, 7)]
@@ -323,8 +342,8 @@ def largest_first(
     """
     heap: list[tuple[int, int, FileEntry]] = []
     for n, entry in enumerate(entries):
-        if isinstance(entry, Skipped):
-            yield entry
+        if not isinstance(entry, FileEntry):
+            yield entry  # skipped, or known already: nothing to schedule
             continue
         heapq.heappush(heap, (-entry.size, n, entry))
         if len(heap) > window:
@@ -334,12 +353,14 @@ def largest_first(
 
 
 def _outcomes(
-    options: ScanOptions, ctx: Context, entries: Iterator[FileEntry | Skipped]
+    options: ScanOptions, ctx: Context, entries: Iterator[FileEntry | Skipped | FileOutcome]
 ) -> Iterator[FileOutcome | Skipped]:
+    """Outcomes of the entries (read by workers); skipped entries and outcomes known
+    already pass through."""
     jobs = options.jobs or default_jobs()
     if jobs <= 1:
         for entry in entries:
-            yield entry if isinstance(entry, Skipped) else scan_entry(ctx, entry)
+            yield scan_entry(ctx, entry) if isinstance(entry, FileEntry) else entry
         return
     mp = multiprocessing.get_context("spawn")
     in_flight: set[Future[FileOutcome]] = set()
@@ -348,7 +369,7 @@ def _outcomes(
         jobs, mp_context=mp, initializer=_init_worker, initargs=(options,)
     ) as pool:
         for entry in largest_first(entries):
-            if isinstance(entry, Skipped):
+            if not isinstance(entry, FileEntry):
                 yield entry
                 continue
             in_flight.add(pool.submit(_worker_scan, entry))
@@ -370,29 +391,56 @@ class WalkTotals:
         self.lock = threading.Lock()
 
 
+class Known(Protocol):
+    """What earlier scans learned (the agent's state): `lookup` gives the outcome of a
+    file that need not be read again (unchanged, renamed, same content), `store`
+    keeps the outcome of one that was read."""
+
+    def lookup(self, entry: FileEntry) -> FileOutcome | None: ...
+
+    def store(self, entry: FileEntry, outcome: FileOutcome) -> None: ...
+
+
 def run_scan(
     options: ScanOptions,
     progress: Progress | None = None,
     totals: WalkTotals | None = None,
     packs: PackSet | None = None,
+    known: Known | None = None,
 ) -> ScanResult:
-    """Scan every root; return findings (sorted by path) and coverage."""
+    """Scan every root; return findings (sorted by path) and coverage. With ``known``,
+    files it knows are not read again (``coverage.files_reused``) and the outcome of
+    every file read is handed to it."""
     started = time.time()
     ctx = Context(options, packs)
     coverage = Coverage()
     findings: list[dict[str, Any]] = []
+    pending: dict[Path, FileEntry] = {}  # read by a worker, outcome not back yet
 
-    def counted() -> Iterator[FileEntry | Skipped]:
+    def counted() -> Iterator[FileEntry | Skipped | FileOutcome]:
         for item in walk(list(options.roots), options.walk):
-            if totals is not None and isinstance(item, FileEntry):
-                with totals.lock:
-                    totals.files += 1
-                    totals.bytes += item.size
+            if isinstance(item, FileEntry):
+                if totals is not None:
+                    with totals.lock:
+                        totals.files += 1
+                        totals.bytes += item.size
+                if known is not None:
+                    reused = known.lookup(item)
+                    if reused is not None:
+                        if reused.skipped is None:
+                            coverage.files_reused += 1
+                        yield reused
+                        continue
+                    pending[item.path] = item
             yield item
         if totals is not None:
             totals.done = True
 
     for result in _outcomes(options, ctx, counted()):
+        if known is not None and isinstance(result, FileOutcome):
+            entry = pending.pop(result.path, None)
+            if entry is not None:
+                known.store(entry, result)
         coverage.files_seen += 1
         if isinstance(result, Skipped):
             coverage.bytes_seen += result.size

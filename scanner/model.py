@@ -188,3 +188,4 @@ class FileOutcome:
     skipped: str | None = None
     partial: str | None = None
     unread: list[tuple[str, str]] = field(default_factory=list)  # (member, reason)
+    digest: str | None = None  # SHA-256 of the content, when asked for (incremental scans)

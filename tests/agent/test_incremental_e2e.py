@@ -1,0 +1,106 @@
+"""`ftiscan scan --incremental`: the real CLI, twice and more, on a generated home.
+
+What a user relies on: a rescan of an unchanged tree reads nothing again and reports
+the same findings; a changed file is read again; a renamed or copied file is not; a
+deleted file that held findings is reported gone once; a change of what decides an
+outcome (here the approved locations) makes the scan read everything again.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.agent.conftest import FTISCAN, private_env
+from tests.synthetic.home import GroundTruth, build_home
+from tests.synthetic.report import load_report
+
+pytestmark = pytest.mark.slow
+
+
+class Tree:
+    def __init__(self, base: Path) -> None:
+        self.root = base / "home"
+        self.truth: GroundTruth = build_home(self.root, seed=5)
+        self.env = private_env(base)
+        self.out = base / "out"
+        self.runs = 0
+
+    def scan(self, *extra: str) -> dict[str, Any]:
+        self.runs += 1
+        report = self.out / f"report-{self.runs}.json"
+        done = subprocess.run(
+            [
+                *(str(FTISCAN), "scan", str(self.root), "--incremental", "--quiet"),
+                *("--format", "json", "--report", str(report), *extra),
+            ],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 1, done.stderr
+        return load_report(report)
+
+    def positive(self, kind: str = ".csv") -> Path:
+        """A plain positive file of this kind (records in the file itself)."""
+        for rel, truth in sorted(self.truth.positives().items()):
+            if rel.endswith(kind) and not truth.members:
+                return self.root / rel
+        raise AssertionError(f"no {kind} positive")
+
+
+def _by_path(report: dict[str, Any]) -> dict[str, list[tuple[str, int]]]:
+    out: dict[str, list[tuple[str, int]]] = {}
+    for f in report["findings"]:
+        out.setdefault(f["path"], []).append((f["rule"], f["records"]))
+    return out
+
+
+def test_incremental_rescans_read_only_what_changed(tmp_path: Path) -> None:
+    """Unchanged, changed, renamed, copied, deleted, and a changed context, in turn."""
+    tree = Tree(tmp_path)
+    first = tree.scan()
+    scanned = first["coverage"]["files_scanned"]
+    assert first["coverage"]["files_reused"] == 0
+    assert first["coverage"]["gone"] == []
+
+    second = tree.scan()
+    assert second["coverage"]["files_reused"] == scanned
+    assert second["findings"] == first["findings"]
+    assert second["summary"] == first["summary"]
+
+    changed = tree.positive(".txt")
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nnote\n", encoding="utf-8")
+    third = tree.scan()
+    assert third["coverage"]["files_reused"] == scanned - 1
+    assert _by_path(third) == _by_path(first)
+
+    victim = tree.positive(".csv")
+    renamed = victim.with_name("renamed-" + victim.name)
+    victim.rename(renamed)
+    copied = tree.root / "copy-of-renamed.csv"
+    shutil.copyfile(renamed, copied)
+    fourth = tree.scan()
+    assert fourth["coverage"]["files_reused"] == scanned + 1  # the copy too: same content
+    before = _by_path(first)
+    after = _by_path(fourth)
+    assert after[str(renamed)] == before[str(victim)]
+    assert after[str(copied)] == before[str(victim)]
+    assert str(victim) not in after
+    assert [g["path"] for g in fourth["coverage"]["gone"]] == [str(victim)]
+    assert fourth["coverage"]["gone"][0]["findings"] == len(before[str(victim)])
+
+    copied.unlink()
+    fifth = tree.scan()
+    assert [g["path"] for g in fifth["coverage"]["gone"]] == [str(copied)]
+    assert fifth["coverage"]["files_reused"] == scanned
+
+    sixth = tree.scan("--approved", str(tree.root / "Documents"))
+    assert sixth["coverage"]["files_reused"] == 0  # approved locations change severities
+    assert sixth["coverage"]["gone"] == []
