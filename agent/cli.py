@@ -15,6 +15,7 @@ import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ftiscan.agent import keys
+from ftiscan.agent.agent_cli import agent
 from ftiscan.agent.edm_cli import edm
 from ftiscan.agent.incremental import StateKnown, gone_entries
 from ftiscan.agent.journal import Journal
@@ -312,7 +313,15 @@ def _known(
         state = State.in_folder(state_dir)
     except StateError as exc:
         fail(str(exc))
-    context = {
+    return StateKnown(state, scan_context(options, packs, index), options.roots)
+
+
+def scan_context(
+    options: ScanOptions, packs: dict[str, Any], index: EdmIndex | None
+) -> dict[str, Any]:
+    """What decides an outcome besides the file (`StateKnown`'s context); shared with
+    the daemon so that ``scan --incremental`` and ``agent run`` reuse each other's work."""
+    return {
         "tool": tool_version(),
         "packs": packs,
         "edm": None if index is None else index.digest,
@@ -321,7 +330,6 @@ def _known(
         # which fingerprint key (not the key): stored fingerprints are under it
         "key": hashlib.sha256(b"ftiscan fingerprint key id\0" + options.key).hexdigest(),
     }
-    return StateKnown(state, context, options.roots)
 
 
 def _load_edm(path: Path | None, fleet: bytes | None, key_dir: Path | None) -> EdmIndex | None:
@@ -566,6 +574,7 @@ def key_trust(pem: Path, key_dir: Path | None) -> None:
 
 
 cli.add_command(edm)
+cli.add_command(agent)
 
 
 def main() -> None:
