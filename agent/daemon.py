@@ -249,6 +249,19 @@ class Daemon:
         else:
             self.watch = type(self.observer).__name__
 
+    def _check_watch(self) -> None:
+        """A watch thread that died (inotify out of watches for a new folder, a root
+        removed) leaves changes unseen: fall back to periodic sweeps and say so."""
+        observer = self.observer
+        if observer is None:
+            return
+        if observer.is_alive() and all(e.is_alive() for e in observer.emitters):
+            return
+        self._stop_watch()
+        every = min(self.config.schedule.full_sweep, self.config.schedule.heartbeat)
+        self.watch = f"off: watch:lost (a watch thread ended); periodic sweeps every {int(every)}s"
+        self._log(f"lost the watch on the roots: sweeping every {int(every)}s")
+
     def _stop_watch(self) -> None:
         if self.observer is not None:
             self.observer.stop()
@@ -494,6 +507,7 @@ class Daemon:
                 self.reload.clear()
                 self._reload()
                 schedule = self.config.schedule
+            self._check_watch()
             every = schedule.full_sweep
             if self.observer is None:
                 every = min(every, schedule.heartbeat)

@@ -101,8 +101,8 @@ def start_observer(
                 observer.schedule(handler, str(root), recursive=True)
         observer.start()
     except OSError as exc:
+        observer.stop()  # also ends the shared inotify thread the observer started
         if observer.is_alive():
-            observer.stop()
             observer.join(5)
         if exc.errno in _OUT_OF_WATCHES:
             return None, f"watch:exhausted ({errno.errorcode.get(exc.errno or 0, 'OSError')})"

@@ -8,17 +8,24 @@ the latencies seen are printed (seconds only, never a value from the data).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from watchdog.events import FileDeletedEvent, FileModifiedEvent, FileMovedEvent
+from watchdog.observers import Observer
 
+from ftiscan.agent import daemon as daemon_module
+from ftiscan.agent.daemon import Daemon
+from ftiscan.agent.watch import Debouncer, Enqueue, start_observer
 from ftiscan.reports.dsse import digest
 from tests.agent.conftest import FTISCAN, private_env
 from tests.synthetic.home import taxpayer_csv
@@ -133,6 +140,20 @@ class Agent:
         )
         assert done.returncode == 0, done.stdout + done.stderr
         assert "intact" in done.stdout
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """Every thread a test started (observer, emitters, timers) has ended after it."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not left:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"leaked threads: {[t.name for t in left]}")
 
 
 @pytest.fixture
@@ -259,3 +280,110 @@ def test_daemon_kill9_restart_continues_chain_and_reads_nothing_again(agent: Age
     assert code == 0
     agent.verify()
     assert not os.path.exists(agent.state / "agent.pid")
+
+
+def test_debouncer_gives_a_path_once_no_event_came_for_settle_seconds() -> None:
+    """A path written again and again is due once, ``settle`` after its last event."""
+    now = [100.0]
+    queue = Debouncer(0.5, clock=lambda: now[0])
+    queue.add(Path("/r/a.csv"))
+    now[0] += 0.25
+    queue.add(Path("/r/a.csv"))
+    now[0] += 0.25
+    assert queue.due() == []
+    assert len(queue) == 1
+    now[0] += 0.25
+    assert queue.due() == [Path("/r/a.csv")]
+    assert queue.due() == []
+    assert len(queue) == 0
+
+
+def test_enqueue_puts_both_ends_of_a_move_and_ignores_the_state_folder() -> None:
+    """Synthetic events: a move enqueues old and new path; the agent's own folder is ignored."""
+    now = [0.0]
+    queue = Debouncer(0.0, clock=lambda: now[0])
+    handler = Enqueue(queue, ignore=[Path("/r/state")])
+    handler.dispatch(FileMovedEvent("/r/a.csv", "/r/b.csv"))
+    handler.dispatch(FileModifiedEvent("/r/state/state.sqlite3"))
+    handler.dispatch(FileDeletedEvent("/r/c.csv"))
+    assert queue.due() == [Path("/r/a.csv"), Path("/r/b.csv"), Path("/r/c.csv")]
+
+
+def test_start_observer_out_of_watches_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """inotify's ENOSPC when scheduling gives no observer and the reason."""
+
+    def exhausted(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(Observer, "schedule", exhausted)
+    observer, why = start_observer([tmp_path], Enqueue(Debouncer(0.1)))
+    assert observer is None
+    assert why == "watch:exhausted (ENOSPC)"
+
+
+def test_daemon_without_watches_sweeps_periodically_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no watch possible the daemon sweeps every heartbeat and every report says why."""
+    agent = Agent(tmp_path)
+    agent.write_config(
+        f"roots: [{agent.tree}]\n"
+        "schedule: {full_sweep: 1h, heartbeat: 1s, settle: 100ms}\n"
+        "budget: {cpu_percent: 100, pause_on_battery: false}\n"
+        f"state_dir: {agent.state}\n"
+    )
+    monkeypatch.setenv("FTISCAN_KEY_DIR", agent.env["FTISCAN_KEY_DIR"])
+    monkeypatch.setattr(
+        daemon_module, "start_observer", lambda roots, handler: (None, "watch:exhausted (ENOSPC)")
+    )
+    with (tmp_path / "daemon.log").open("w", encoding="utf-8") as stream:
+        running = Daemon(agent.config, stream=stream)
+        late = agent.tree / "late.csv"
+        seen: list[dict[str, Any]] = []
+
+        def watch() -> None:
+            deadline = time.monotonic() + WAIT
+            while time.monotonic() < deadline and not running.stop.is_set():
+                reports = agent.reports()
+                if reports and not late.exists():
+                    agent.write_records("late.csv", 2)
+                hits = [r for r in reports if str(late) in _paths(r)]
+                if hits:
+                    seen.append(hits[0])
+                    break
+                time.sleep(0.05)
+            running.stop.set()
+
+        watcher = threading.Thread(target=watch, name="test-watcher")
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+        watcher.start()
+        try:
+            assert running.run() == 0
+        finally:
+            watcher.join(WAIT)
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
+    assert seen, (tmp_path / "daemon.log").read_text(encoding="utf-8")
+    assert seen[0]["scan"]["options"]["mode"] == "sweep"
+    first = agent.reports()[0]
+    assert first["scan"]["options"]["watch"].startswith("off: watch:exhausted (ENOSPC)")
+    assert "cannot watch the roots" in (tmp_path / "daemon.log").read_text(encoding="utf-8")
+
+
+def test_agent_run_refuses_a_malformed_config_with_file_and_line(tmp_path: Path) -> None:
+    """A broken agent.yaml: exit 2, file and line on standard error, nothing signed."""
+    agent = Agent(tmp_path)
+    agent.write_config("roots: [\n")
+    done = subprocess.run(
+        [str(FTISCAN), "agent", "run", "--config", str(agent.config)],
+        env=agent.env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert f"{agent.config}:2:" in done.stderr
+    assert not agent.chain()
