@@ -190,6 +190,9 @@ def test_daemon_watches_signs_and_survives(agent: Agent) -> None:
     assert status["running"]
     assert status["last_sweep"]
     assert status["files"]["tracked"] == 1
+    assert len(status["chain"]) == 1
+    assert 1 <= status["chain"][0]["sequence"] <= agent.head()  # a heartbeat may follow
+    assert status["queue"] == 0
 
     latencies = []
     head = agent.head()
