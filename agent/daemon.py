@@ -344,7 +344,7 @@ class Daemon:
                     now = time.time()
                     result = ScanResult([], Coverage(), now, now)
             except _Stopped:
-                known._flush(0)  # keep what was read before the stop; no "gone" from a part
+                known.flush()  # keep what was read before the stop; no "gone" from a part
                 raise
             return result, gone_entries(known.finish())
         finally:

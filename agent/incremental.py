@@ -76,6 +76,10 @@ class StateKnown:
         self._stored.append((entry, outcome, digest))
         self._flush(BATCH)
 
+    def flush(self) -> None:
+        """Store everything read or seen so far (a stop between two files keeps it)."""
+        self._flush(0)
+
     def _flush(self, at_least: int) -> None:
         if len(self._seen) >= at_least or (at_least == 0 and self._seen):
             self.state.seen([entry.path for entry, _, _ in self._seen])
@@ -88,7 +92,7 @@ class StateKnown:
         """Store what is left, mark what the walk no longer found as gone (only after a
         scan whose context matched: otherwise every file was stored again), keep the
         context; return the gone files that held findings."""
-        self._flush(0)
+        self.flush()
         gone = self.state.finish_sweep(self.roots, self.started)
         self.state.set(_CONTEXT, self.context)
         return gone

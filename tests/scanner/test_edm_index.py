@@ -414,10 +414,14 @@ def test_edm_index_holds_no_unkeyed_hash(built: Built) -> None:
                     checks[combo] += 1
                     hits[combo] += not values.isdisjoint(tables[combo])
     assert whole == 0
-    # A keyed table holds an unkeyed value only by chance: none in the 24/32/64-bit
-    # tables; in the 16-bit gate (300 of 65,536 buckets filled) a few in a thousand.
-    assert [hits[c] for c in ("tin", "tin+zip5", "name+street+zip5")] == [0, 0, 0]
+    # A keyed table holds an unkeyed value only by chance: about checks x entries / 2^bits
+    # (0.03 in the 24-bit TIN gate, nothing in the 32/64-bit tables; a few in a thousand
+    # in the 16-bit name gate). An unkeyed table would match nearly every person.
+    chance = {c: checks[c] * len(tables[c]) / 2 ** index.bits(c) for c in COMBOS}
+    assert chance["tin"] < 0.1
+    assert [hits[c] <= 3 for c in ("tin", "tin+zip5", "name+street+zip5")] == [True] * 3
     assert hits["name+zip5"] < checks["name+zip5"] * 0.03
+    assert min(checks.values()) > 100  # enough people for a leak to show
 
 
 def test_edm_keyed_values_differ_per_build_and_combination() -> None:
