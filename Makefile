@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.formats
 	$(BIN)/python -m bench.signing
 	$(BIN)/python -m bench.edm
+	$(BIN)/python -m bench.daemon
 
 clean:
 	rm -rf $(VENV) .typecheck out build *.egg-info .mypy_cache .ruff_cache
