@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ftiscan.agent.options import key_dir_option
 from ftiscan.agent.paths import default_state_dir
 from ftiscan.scanner.errors import FtiscanError
 
@@ -35,11 +36,7 @@ def agent() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The agent config (agent.yaml).",
 )
-@click.option(
-    "--key-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of the agent's keys (default: the platform's data folder; env FTISCAN_KEY_DIR).",
-)
+@key_dir_option
 @_state_dir_option
 def run(config_path: Path, key_dir: Path | None, state_dir: Path | None) -> None:
     """Sweep the roots, watch them, sign a report for each change found, heartbeat.

@@ -19,6 +19,7 @@ from ftiscan.agent.agent_cli import agent
 from ftiscan.agent.edm_cli import edm
 from ftiscan.agent.incremental import StateKnown, gone_entries
 from ftiscan.agent.journal import Journal
+from ftiscan.agent.options import key_dir_option
 from ftiscan.agent.paths import default_key_dir, default_state_dir
 from ftiscan.agent.policy import Policy, load_policy, parse_size
 from ftiscan.agent.progress import Progress
@@ -109,15 +110,6 @@ def format_option(default_help: str) -> Callable[[Callable[..., Any]], Callable[
         default=None,
         help=f"What goes to standard output ({default_help}).",
     )
-
-
-def key_dir_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--key-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Folder of the agent's keys (default: the platform's data folder; "
-        "env FTISCAN_KEY_DIR).",
-    )(func)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -11,7 +11,6 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ftiscan.agent import keys
+from ftiscan.agent.options import key_dir_option
 from ftiscan.agent.paths import default_key_dir
 from ftiscan.reports.dsse import key_id
 from ftiscan.reports.store import write_durable
@@ -39,14 +39,6 @@ MAX_SHOWN_REJECTS = 50
 def _fail(message: str) -> NoReturn:
     click.echo(f"ftiscan: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
-
-
-def _key_dir_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--key-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Folder of the keys (default: the platform's data folder; env FTISCAN_KEY_DIR).",
-    )(func)
 
 
 def _signing_key(path: Path) -> Ed25519PrivateKey:
@@ -168,7 +160,7 @@ def edm() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Ed25519 private key (PKCS#8 PEM) to sign with (default: the agent key).",
 )
-@_key_dir_option
+@key_dir_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 def build(
     source: Path,
@@ -277,7 +269,7 @@ def _trusted(trust_files: tuple[Path, ...], key_dir: Path | None) -> dict[str, E
     help="Public key (PEM) the signer may have; repeatable (default: this agent's key "
     "and those pinned with 'ftiscan key trust').",
 )
-@_key_dir_option
+@key_dir_option
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
