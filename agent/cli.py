@@ -263,10 +263,11 @@ def scan(
     totals = WalkTotals()
     with Progress(totals, Progress.wanted(quiet)) as progress, workers_skip_main():
         result = run_scan(options, progress=progress, totals=totals, packs=packs, known=known)
-    gone = None
+    gone = cleared = None
     if known is not None:
         try:
             gone = gone_entries(known.finish())
+            cleared = known.cleared
         finally:
             known.state.close()
     report = build_report(
@@ -288,6 +289,7 @@ def scan(
         policy_digest=policy.digest,
         edm_digest=None if index is None else index.digest,
         gone=gone,
+        cleared=cleared,
     )
     signed = journal.append(report)
     if report_path is not None:

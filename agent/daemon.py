@@ -329,8 +329,9 @@ class Daemon:
 
     def _scan(
         self, roots: tuple[Path, ...], gone_roots: tuple[Path, ...]
-    ) -> tuple[ScanResult, list[dict[str, Any]]]:
-        """Scan ``roots`` through the state; files under ``gone_roots`` not found are gone."""
+    ) -> tuple[ScanResult, list[dict[str, Any]], list[dict[str, Any]]]:
+        """Scan ``roots`` through the state; files under ``gone_roots`` not found are gone.
+        Returns the result, the gone files and the files edited clean."""
         state = State.in_folder(self.state_dir)
         try:
             known = StateKnown(state, self.context, gone_roots)
@@ -346,7 +347,7 @@ class Daemon:
             except _Stopped:
                 known.flush()  # keep what was read before the stop; no "gone" from a part
                 raise
-            return result, gone_entries(known.finish())
+            return result, gone_entries(known.finish()), known.cleared
         finally:
             state.close()
 
@@ -368,6 +369,7 @@ class Daemon:
         started: float,
         ended: float,
         gone: list[dict[str, Any]] | None,
+        cleared: list[dict[str, Any]] | None = None,
     ) -> Signed:
         from ftiscan.agent import cli
 
@@ -392,6 +394,7 @@ class Daemon:
             policy_digest=policy.digest,
             edm_digest=None if self.index is None else self.index.digest,
             gone=gone,
+            cleared=cleared,
         )
         signed = self.journal.append(report)
         self._since, self._since_start = Coverage(), ended
@@ -407,10 +410,17 @@ class Daemon:
         """Walk every root through the state; sign the result."""
         self.queue.clear()  # the sweep covers what was queued
         roots = self.options.roots
-        result, gone = self._scan(roots, roots)
+        result, gone, cleared = self._scan(roots, roots)
         self.last_sweep = result.ended
         return self._sign(
-            "sweep", roots, result.findings, result.coverage, result.started, result.ended, gone
+            "sweep",
+            roots,
+            result.findings,
+            result.coverage,
+            result.started,
+            result.ended,
+            gone,
+            cleared,
         )
 
     def batch(self, paths: list[Path]) -> Signed | None:
@@ -419,14 +429,14 @@ class Daemon:
         if not wanted:
             return None
         present = tuple(p for p in roots_of(wanted) if os.path.lexists(p))
-        result, gone = self._scan(present, roots_of(wanted))
+        result, gone, cleared = self._scan(present, roots_of(wanted))
         self._add_since(result.coverage)
         self._log(
             f"batch: {len(wanted)} path(s), {result.coverage.files_scanned} scanned, "
             f"{result.coverage.files_reused} reused, {len(result.findings)} finding(s), "
             f"{len(gone)} gone"
         )
-        if not result.findings and not gone:
+        if not result.findings and not gone and not cleared:
             return None
         return self._sign(
             "batch",
@@ -436,6 +446,7 @@ class Daemon:
             result.started,
             result.ended,
             gone,
+            cleared,
         )
 
     def heartbeat(self) -> Signed:

@@ -49,6 +49,9 @@ class StateKnown:
         self._seen: list[tuple[FileEntry, FileOutcome, str | None]] = []
         self._pending_digest: dict[Path, str] = {}
         self.reused = 0
+        # Files that held findings and were read again without any (the report's
+        # ``coverage.cleared``): a copy edited clean is news for counsel too.
+        self.cleared: list[dict[str, Any]] = []
 
     def lookup(self, entry: FileEntry) -> FileOutcome | None:
         if not self.reuse:
@@ -72,6 +75,10 @@ class StateKnown:
         return outcome
 
     def store(self, entry: FileEntry, outcome: FileOutcome) -> None:
+        if not outcome.findings:
+            before = self.state.findings_of(entry.path)
+            if before:  # it held findings and was read again without any: edited clean
+                self.cleared.append({"path": str(entry.path), "findings": before})
         digest = self._pending_digest.pop(entry.path, None) or outcome.digest
         self._stored.append((entry, outcome, digest))
         self._flush(BATCH)

@@ -197,6 +197,11 @@ class State:
         ).fetchone()
         return None if row is None else _outcome_of(row[0], path)
 
+    def findings_of(self, path: Path) -> int | None:
+        """How many findings the last outcome stored for ``path`` held (None: unknown)."""
+        row = self._db.execute("SELECT findings FROM files WHERE path = ?", (str(path),)).fetchone()
+        return None if row is None else int(row[0])
+
     def record(
         self,
         items: Iterable[tuple[FileEntry, FileOutcome, str | None]],

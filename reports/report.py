@@ -104,11 +104,15 @@ def build_report(
     edm_digest: str | None = None,
     host: dict[str, str] | None = None,
     gone: list[dict[str, Any]] | None = None,
+    cleared: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Assemble the report object (unsigned payload; every string valid UTF-8).
-    ``gone``: files with findings that an incremental scan no longer found."""
+    ``gone``: files with findings that an incremental scan no longer found;
+    ``cleared``: files with findings that it read again and found none in."""
     if gone is not None:
         coverage = {**coverage, "gone": gone}
+    if cleared is not None:
+        coverage = {**coverage, "cleared": sorted(cleared, key=lambda c: str(c["path"]))}
     payload = {
         "schema": f"ftiscan.report/{SCHEMA_VERSION}",
         "id": str(uuid.uuid4()),

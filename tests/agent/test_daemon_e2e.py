@@ -224,6 +224,18 @@ def test_daemon_watches_signs_and_survives(agent: Agent) -> None:
     assert str(new) in _gone(renamed)
 
     head = agent.head()
+    cleaned = agent.tree / "old.csv"
+    held = len([f for f in first["findings"] if f["path"] == str(cleaned)])
+    cleaned.write_text("name,city\nAcme Supply LLC,Reno\n", encoding="utf-8")  # edited clean
+    cleared = agent.wait_for(
+        lambda r: any(c["path"] == str(cleaned) for c in r["coverage"].get("cleared", [])),
+        head,
+        "edited-clean",
+    )
+    assert cleared["coverage"]["cleared"] == [{"path": str(cleaned), "findings": held}]
+    assert not cleared["findings"]
+
+    head = agent.head()
     moved.unlink()
     deleted = agent.wait_for(lambda r: str(moved) in _gone(r), head, "deleted-file")
     assert not deleted["findings"]

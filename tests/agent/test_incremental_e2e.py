@@ -80,6 +80,16 @@ def test_incremental_rescans_read_only_what_changed(tmp_path: Path) -> None:
     third = tree.scan()
     assert third["coverage"]["files_reused"] == scanned - 1
     assert _by_path(third) == _by_path(first)
+    assert third["coverage"]["cleared"] == []
+
+    original = changed.read_text(encoding="utf-8")
+    changed.write_text("Meeting notes: nothing to report.\n", encoding="utf-8")  # edited clean
+    cleaned = tree.scan()
+    held = len(_by_path(first)[str(changed)])
+    assert cleaned["coverage"]["cleared"] == [{"path": str(changed), "findings": held}]
+    assert str(changed) not in _by_path(cleaned)
+    changed.write_text(original, encoding="utf-8")
+    assert _by_path(tree.scan()) == _by_path(first)
 
     victim = tree.positive(".csv")
     renamed = victim.with_name("renamed-" + victim.name)
