@@ -5,8 +5,9 @@ and (in this order) its path has the same identity (device, inode, size, mtime,
 ctime), or it is the same file renamed or moved within its file system (the old
 path gone), or its content has a SHA-256 the state knows (a copy, a move across file
 systems: hashed only once the state knows some files). Each file read is stored with
-its SHA-256 (the workers hash it after the scan, from the page cache), in
-transactions of `BATCH` files.
+its SHA-256 (the workers hash it after the scan, from the page cache) as soon as its
+outcome is back, so that a killed agent reads nothing again after a restart; files
+found unchanged or moved are marked in transactions of `BATCH`.
 
 The *scan context* is what an outcome depends on besides the file: the signature
 packs, the EDM index, the approved locations, the limits and the tool version. When
@@ -80,8 +81,8 @@ class StateKnown:
             if before:  # it held findings and was read again without any: edited clean
                 self.cleared.append({"path": str(entry.path), "findings": before})
         digest = self._pending_digest.pop(entry.path, None) or outcome.digest
-        self._stored.append((entry, outcome, digest))
-        self._flush(BATCH)
+        # Committed at once: after a kill -9 no file read is read again for its content.
+        self.state.record([(entry, outcome, digest)])
 
     def flush(self) -> None:
         """Store everything read or seen so far (a stop between two files keeps it)."""

@@ -16,8 +16,11 @@ What it keeps, per file path seen by a scan or a sweep:
   (`State.finish_sweep`).
 
 And a small key/value table (`State.get` / `State.set`) for the chain head and the
-like. Writes are transactions (``synchronous=FULL``): after ``kill -9`` the database
-holds every transaction that returned, and nothing half written. The file is 0600 in
+like. Writes are transactions in WAL mode with ``synchronous=NORMAL``: after ``kill -9``
+of the agent the database holds every transaction that returned, and nothing half
+written; a power loss may take back the last few (those files are read again), which
+is what lets the agent commit the outcome of each file it reads (0.09 ms a commit
+here, 0.3 ms with ``FULL``). The file is 0600 in
 a 0700 folder: paths and fingerprints are for the agent's eyes.
 """
 
@@ -127,7 +130,7 @@ class State:
         try:
             self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version not in (0, SCHEMA_VERSION):
                 raise StateError(
