@@ -406,14 +406,16 @@ class Daemon:
         )
         return signed
 
-    def sweep(self) -> Signed:
-        """Walk every root through the state; sign the result."""
-        self.queue.clear()  # the sweep covers what was queued
-        roots = self.options.roots
-        result, gone, cleared = self._scan(roots, roots)
-        self.last_sweep = result.ended
+    def _sign_result(
+        self,
+        mode: str,
+        roots: tuple[Path, ...],
+        result: ScanResult,
+        gone: list[dict[str, Any]],
+        cleared: list[dict[str, Any]],
+    ) -> Signed:
         return self._sign(
-            "sweep",
+            mode,
             roots,
             result.findings,
             result.coverage,
@@ -422,6 +424,14 @@ class Daemon:
             gone,
             cleared,
         )
+
+    def sweep(self) -> Signed:
+        """Walk every root through the state; sign the result."""
+        self.queue.clear()  # the sweep covers what was queued
+        roots = self.options.roots
+        result, gone, cleared = self._scan(roots, roots)
+        self.last_sweep = result.ended
+        return self._sign_result("sweep", roots, result, gone, cleared)
 
     def batch(self, paths: list[Path]) -> Signed | None:
         """Scan changed ``paths``; sign a report when it found something or something went."""
@@ -438,16 +448,7 @@ class Daemon:
         )
         if not result.findings and not gone and not cleared:
             return None
-        return self._sign(
-            "batch",
-            roots_of(wanted),
-            result.findings,
-            result.coverage,
-            result.started,
-            result.ended,
-            gone,
-            cleared,
-        )
+        return self._sign_result("batch", roots_of(wanted), result, gone, cleared)
 
     def heartbeat(self) -> Signed:
         """A report that says the agent is alive: coverage since the last signed report."""
