@@ -1,0 +1,1 @@
+"""Counsel's intake service (extra ``ftiscan[intake]``): see `ftiscan.reports.protocol`."""
