@@ -12,7 +12,7 @@ from ftiscan.reports.receipt import ReceiptError, sign_receipt, verify_receipt
 ENVELOPE = dsse.sign(b'{"id":"r1"}', Ed25519PrivateKey.generate())
 
 
-def _receipt(intake: Ed25519PrivateKey, **change: object) -> Receipt:
+def _receipt(signer: Ed25519PrivateKey, **change: object) -> Receipt:
     fields: dict[str, object] = {
         "receipt_id": "00000000-0000-4000-8000-000000000001",
         "report_id": "r1",
@@ -20,7 +20,7 @@ def _receipt(intake: Ed25519PrivateKey, **change: object) -> Receipt:
         "agent": "a" * 64,
         "sequence": 7,
         "received": "2026-12-02T00:00:00Z",
-        "intake": dsse.key_id(intake.public_key()),
+        "intake": dsse.key_id(signer.public_key()),
         **change,
     }
     return Receipt(**fields)  # type: ignore[arg-type]
