@@ -38,7 +38,10 @@ def agent() -> None:
 )
 @key_dir_option
 @_state_dir_option
-def run(config_path: Path, key_dir: Path | None, state_dir: Path | None) -> None:
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Also log each file read (its path, never its content)."
+)
+def run(config_path: Path, key_dir: Path | None, state_dir: Path | None, verbose: bool) -> None:
     """Sweep the roots, watch them, sign a report for each change found, heartbeat.
 
     Runs until SIGTERM or SIGINT (exit 0); SIGHUP reloads the config (a malformed one
@@ -51,7 +54,7 @@ def run(config_path: Path, key_dir: Path | None, state_dir: Path | None) -> None
     from ftiscan.agent.daemon import Daemon
 
     try:
-        daemon = Daemon(config_path, key_dir=key_dir, state_dir=state_dir)
+        daemon = Daemon(config_path, key_dir=key_dir, state_dir=state_dir, verbose=verbose)
         code = daemon.run()
     except FtiscanError as exc:
         click.echo(f"ftiscan: error: {exc}", err=True)

@@ -17,13 +17,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ftiscan.agent import keys
 from ftiscan.agent.agent_cli import agent
 from ftiscan.agent.edm_cli import edm
-from ftiscan.agent.incremental import StateKnown, gone_entries
+from ftiscan.agent.incremental import StateKnown, reconcile_news, sign_with_news
 from ftiscan.agent.journal import Journal
 from ftiscan.agent.options import key_dir_option
 from ftiscan.agent.paths import default_key_dir, default_state_dir
 from ftiscan.agent.policy import Policy, load_policy, parse_size
 from ftiscan.agent.progress import Progress
-from ftiscan.agent.state import State, StateError
+from ftiscan.agent.state import News, State, StateError
 from ftiscan.reports.dsse import key_id
 from ftiscan.reports.html import render_html
 from ftiscan.reports.render import render_json, render_text
@@ -263,35 +263,41 @@ def scan(
     totals = WalkTotals()
     with Progress(totals, Progress.wanted(quiet)) as progress, workers_skip_main():
         result = run_scan(options, progress=progress, totals=totals, packs=packs, known=known)
-    gone = cleared = None
-    if known is not None:
+
+    def build(news: News | None, report_id: str | None = None) -> dict[str, Any]:
+        return build_report(
+            roots=options.roots,
+            findings=result.findings,
+            coverage=result.coverage.as_dict(),
+            started=result.started,
+            ended=result.ended,
+            tool_version=tool_version(),
+            packs=packs.describe(),
+            selftest=check.as_dict(),
+            options={
+                "excludes": list(excludes),
+                "max_file_size": limits.max_file_bytes,
+                "one_file_system": one_file_system,
+                "follow_symlinks": follow_symlinks,
+                "approved": list(approved),
+            },
+            policy_digest=policy.digest,
+            edm_digest=None if index is None else index.digest,
+            gone=None if news is None else news.gone,
+            cleared=None if news is None else news.cleared,
+            report_id=report_id,
+        )
+
+    if known is None:
+        report = build(None)
+        signed = journal.append(report)
+    else:
         try:
-            gone = gone_entries(known.finish())
-            cleared = known.cleared
+            known.finish()
+            reconcile_news(known.state, journal)
+            signed, report = sign_with_news(known.state, journal, build)
         finally:
             known.state.close()
-    report = build_report(
-        roots=options.roots,
-        findings=result.findings,
-        coverage=result.coverage.as_dict(),
-        started=result.started,
-        ended=result.ended,
-        tool_version=tool_version(),
-        packs=packs.describe(),
-        selftest=check.as_dict(),
-        options={
-            "excludes": list(excludes),
-            "max_file_size": limits.max_file_bytes,
-            "one_file_system": one_file_system,
-            "follow_symlinks": follow_symlinks,
-            "approved": list(approved),
-        },
-        policy_digest=policy.digest,
-        edm_digest=None if index is None else index.digest,
-        gone=gone,
-        cleared=cleared,
-    )
-    signed = journal.append(report)
     if report_path is not None:
         write_durable(report_path, signed.envelope)
     fmt = fmt or ("text" if sys.stdout.isatty() else "json")

@@ -7,6 +7,7 @@ exclude: ["*.iso", "/home/*/.cache"]
 approved: ["/srv/fti-vault"]        # findings there are info
 policy: /etc/ftiscan/policy.yaml    # optional: a policy file (limits, approved, exclude, edm)
 edm: /etc/ftiscan/fti.edm           # optional exact-data-match index
+signatures: [/etc/ftiscan/packs]    # optional: folders of extra signature packs (*.yaml)
 schedule: {full_sweep: 24h, heartbeat: 1h, settle: 2s}
 budget: {cpu_percent: 25, memory_mb: 150, pause_on_battery: true,
          pause_when_user_active: false, idle_seconds: 300}
@@ -14,8 +15,8 @@ intake: {url: "https://intake.example.gov", ca: /etc/ftiscan/ca.pem}
 state_dir: /var/lib/ftiscan
 ```
 
-Relative paths (roots, policy, edm, ca, state_dir) are relative to the config file; ``~``
-is expanded. Durations are ``250ms``, ``30s``, ``5m``, ``1h``, ``1d`` or a number of
+Relative paths (roots, policy, edm, signatures, ca, state_dir) are relative to the config
+file; ``~`` is expanded. Durations are ``250ms``, ``30s``, ``5m``, ``1h``, ``1d`` or a number of
 seconds. Every key but ``roots`` is optional and keeps a safe default. A malformed
 config (unknown or repeated key, wrong type, bad duration, a CPU share the machine does
 not have, an intake that is not HTTPS) is refused with file, line, column and reason
@@ -150,6 +151,7 @@ class AgentConfig:
     approved: tuple[str, ...] = ()
     policy: Policy = field(default_factory=Policy)
     edm: Path | None = None
+    signatures: tuple[Path, ...] = ()  # folders of packs added to the built-in ones
     schedule: Schedule = field(default_factory=Schedule)
     budget: Budget = field(default_factory=Budget)
     intake: Intake | None = None
@@ -158,7 +160,7 @@ class AgentConfig:
     source: Path | None = None
 
 
-_TOP = ("version", "roots", "exclude", "approved", "policy", "edm")
+_TOP = ("version", "roots", "exclude", "approved", "policy", "edm", "signatures")
 _KEYS = {
     "": (*_TOP, "schedule", "budget", "intake", "state_dir"),
     "schedule": tuple(f.name for f in fields(Schedule)),
@@ -325,6 +327,10 @@ def load_config(path: Path) -> AgentConfig:
         approved=approved,
         policy=replace(policy, edm=edm or policy.edm),
         edm=edm or policy.edm,
+        signatures=tuple(
+            _local_path(path, root, d, "signatures")
+            for d in _strings(path, root, doc, "signatures")
+        ),
         schedule=_schedule(path, root, doc),
         budget=_budget(path, root, doc),
         intake=_intake(path, root, doc),

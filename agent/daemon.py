@@ -46,10 +46,10 @@ import psutil
 from ftiscan.agent import keys, platform
 from ftiscan.agent.config import AgentConfig, load_config
 from ftiscan.agent.governor import Governor
-from ftiscan.agent.incremental import StateKnown, gone_entries
+from ftiscan.agent.incremental import StateKnown, reconcile_news, sign_with_news
 from ftiscan.agent.journal import Journal, Signed
 from ftiscan.agent.paths import default_state_dir
-from ftiscan.agent.state import State
+from ftiscan.agent.state import News, State
 from ftiscan.agent.watch import Debouncer, Enqueue, start_observer
 from ftiscan.reports.report import build_report, iso
 from ftiscan.scanner import selftest
@@ -158,8 +158,10 @@ class Daemon:
         key_dir: Path | None = None,
         state_dir: Path | None = None,
         stream: TextIO | None = None,
+        verbose: bool = False,
     ) -> None:
         self.config_path = config_path
+        self.verbose = verbose
         self.config: AgentConfig = load_config(config_path)  # ConfigError: the caller's
         self.key_dir = key_dir
         self.state_dir = (state_dir or self.config.state_dir or default_state_dir()).absolute()
@@ -171,6 +173,7 @@ class Daemon:
         self.watch = "off"
         self._since = Coverage()  # scanned or reused since the last signed report
         self._since_start = time.time()
+        self.sweep_now = False
         self.last_sweep: float | None = None
         self.last_heartbeat: float | None = None
         self.last_report: float | None = None
@@ -186,7 +189,7 @@ class Daemon:
         """Build what scanning needs from ``config`` (packs, keys, index, options)."""
         from ftiscan.agent import cli  # import here: cli imports this module's CLI
 
-        packs: PackSet = load_packs(())
+        packs: PackSet = load_packs(config.signatures)
         fleet = keys.fleet_key(self.key_dir)
         key = fleet if fleet is not None else keys.fingerprint_key(self.key_dir)
         index: EdmIndex | None = cli._load_edm(config.edm, fleet, self.key_dir)
@@ -286,7 +289,7 @@ class Daemon:
     def _reload(self) -> None:
         try:
             config = load_config(self.config_path)
-            old_roots = self.options.roots
+            old_roots, old_context = self.options.roots, self.context
             self._configure(config)
         except FtiscanError as exc:  # ConfigError: file:line:column: reason
             self._log(f"config not reloaded, the running one stays: {exc}")
@@ -297,6 +300,10 @@ class Daemon:
         self._log(f"config reloaded from {self.config_path}")
         if self.options.roots != old_roots or self.observer is None:
             self._start_watch()
+        if self.context != old_context or self.options.roots != old_roots:
+            # new packs, index, limits or roots: what was found may change; sweep now
+            self._log("scan context changed: sweeping again")
+            self.sweep_now = True
 
     # -- scanning ----------------------------------------------------------------------
 
@@ -327,14 +334,17 @@ class Daemon:
         candidates = [text, *(str(p) for p in path.parents)]
         return any(fnmatch.fnmatchcase(c, pat) for c in candidates for pat in self.excludes)
 
-    def _scan(
-        self, roots: tuple[Path, ...], gone_roots: tuple[Path, ...]
-    ) -> tuple[ScanResult, list[dict[str, Any]], list[dict[str, Any]]]:
-        """Scan ``roots`` through the state; files under ``gone_roots`` not found are gone.
-        Returns the result, the gone files and the files edited clean."""
+    def _read(self, path: Path) -> None:
+        self._log(f"read {path}")
+
+    def _scan(self, roots: tuple[Path, ...], gone_roots: tuple[Path, ...]) -> ScanResult:
+        """Scan ``roots`` through the state; files under ``gone_roots`` not found are
+        gone (news in the state, for the next signed report)."""
         state = State.in_folder(self.state_dir)
         try:
-            known = StateKnown(state, self.context, gone_roots)
+            known = StateKnown(
+                state, self.context, gone_roots, on_read=self._read if self.verbose else None
+            )
             try:
                 if roots:
                     options = dataclasses.replace(self.options, roots=roots)
@@ -347,9 +357,14 @@ class Daemon:
             except _Stopped:
                 known.flush()  # keep what was read before the stop; no "gone" from a part
                 raise
-            return result, gone_entries(known.finish()), known.cleared
+            known.finish()
+            return result
         finally:
             state.close()
+
+    def _untold(self) -> int:
+        with State.in_folder(self.state_dir) as state:
+            return state.untold()
 
     def _add_since(self, coverage: Coverage) -> None:
         since = self._since
@@ -368,70 +383,62 @@ class Daemon:
         coverage: Coverage,
         started: float,
         ended: float,
-        gone: list[dict[str, Any]] | None,
-        cleared: list[dict[str, Any]] | None = None,
     ) -> Signed:
+        """Sign a report of ``mode`` in the agent's chain, with all untold news."""
         from ftiscan.agent import cli
 
         policy = self.config.policy
-        report = build_report(
-            roots=roots,
-            findings=findings,
-            coverage=coverage.as_dict(),
-            started=started,
-            ended=ended,
-            tool_version=cli.tool_version(),
-            packs=self.packs.describe(),
-            selftest=self.selftest,
-            options={
-                "mode": mode,
-                "watch": self.watch,
-                "excludes": list(policy.excludes),
-                "max_file_size": policy.limits.max_file_bytes,
-                "approved": list(policy.approved),
-                "config_digest": self.config.digest,
-            },
-            policy_digest=policy.digest,
-            edm_digest=None if self.index is None else self.index.digest,
-            gone=gone,
-            cleared=cleared,
-        )
-        signed = self.journal.append(report)
+
+        def build(news: News, report_id: str) -> dict[str, Any]:
+            return build_report(
+                roots=roots,
+                findings=findings,
+                coverage=coverage.as_dict(),
+                started=started,
+                ended=ended,
+                tool_version=cli.tool_version(),
+                packs=self.packs.describe(),
+                selftest=self.selftest,
+                options={
+                    "mode": mode,
+                    "watch": self.watch,
+                    "excludes": list(policy.excludes),
+                    "max_file_size": policy.limits.max_file_bytes,
+                    "approved": list(policy.approved),
+                    "config_digest": self.config.digest,
+                },
+                policy_digest=policy.digest,
+                edm_digest=None if self.index is None else self.index.digest,
+                gone=news.gone,
+                cleared=news.cleared,
+                report_id=report_id,
+            )
+
+        with State.in_folder(self.state_dir) as state:
+            signed, report = sign_with_news(state, self.journal, build)
         self._since, self._since_start = Coverage(), ended
         self.last_report = ended
+        told = report["coverage"]
         self._log(
             f"report {signed.sequence} ({mode}): {len(findings)} finding(s), "
-            f"{len(gone or [])} gone, {coverage.files_scanned} file(s) scanned, "
-            f"{coverage.files_reused} reused"
+            f"{len(told['gone'])} gone, {len(told['cleared'])} cleared, "
+            f"{coverage.files_scanned} file(s) scanned, {coverage.files_reused} reused"
         )
         return signed
 
-    def _sign_result(
-        self,
-        mode: str,
-        roots: tuple[Path, ...],
-        result: ScanResult,
-        gone: list[dict[str, Any]],
-        cleared: list[dict[str, Any]],
-    ) -> Signed:
+    def _sign_result(self, mode: str, roots: tuple[Path, ...], result: ScanResult) -> Signed:
         return self._sign(
-            mode,
-            roots,
-            result.findings,
-            result.coverage,
-            result.started,
-            result.ended,
-            gone,
-            cleared,
+            mode, roots, result.findings, result.coverage, result.started, result.ended
         )
 
     def sweep(self) -> Signed:
         """Walk every root through the state; sign the result."""
         self.queue.clear()  # the sweep covers what was queued
         roots = self.options.roots
-        result, gone, cleared = self._scan(roots, roots)
+        self.sweep_now = False
+        result = self._scan(roots, roots)
         self.last_sweep = result.ended
-        return self._sign_result("sweep", roots, result, gone, cleared)
+        return self._sign_result("sweep", roots, result)
 
     def batch(self, paths: list[Path]) -> Signed | None:
         """Scan changed ``paths``; sign a report when it found something or something went."""
@@ -439,25 +446,24 @@ class Daemon:
         if not wanted:
             return None
         present = tuple(p for p in roots_of(wanted) if os.path.lexists(p))
-        result, gone, cleared = self._scan(present, roots_of(wanted))
+        result = self._scan(present, roots_of(wanted))
         self._add_since(result.coverage)
+        untold = self._untold()
         self._log(
             f"batch: {len(wanted)} path(s), {result.coverage.files_scanned} scanned, "
             f"{result.coverage.files_reused} reused, {len(result.findings)} finding(s), "
-            f"{len(gone)} gone"
+            f"{untold} news"
         )
-        if not result.findings and not gone and not cleared:
+        if not result.findings and not untold:
             return None
-        return self._sign_result("batch", roots_of(wanted), result, gone, cleared)
+        return self._sign_result("batch", roots_of(wanted), result)
 
     def heartbeat(self) -> Signed:
         """A report that says the agent is alive: coverage since the last signed report."""
         now = time.time()
         self.last_heartbeat = now
         self._heartbeat_at = time.monotonic()
-        return self._sign(
-            "heartbeat", self.options.roots, [], self._since, self._since_start, now, []
-        )
+        return self._sign("heartbeat", self.options.roots, [], self._since, self._since_start, now)
 
     def _heartbeat_due(self) -> bool:
         return time.monotonic() - self._heartbeat_at >= self.config.schedule.heartbeat
@@ -493,11 +499,16 @@ class Daemon:
             done = platform.lower_priority()
             self._log("priority: " + ", ".join(done))
             self.journal = Journal(self.state_dir, keys.agent_key(self.key_dir))
+            with State.in_folder(self.state_dir) as state:
+                settled = reconcile_news(state, self.journal)
+            if settled:
+                self._log(f"settled the news of {settled} report(s) a stopped agent was signing")
             self._configure(self.config)
             self._heartbeat_at = time.monotonic()
             self._start_watch()  # before the sweep: nothing written during it is missed
             with contextlib.suppress(_Stopped):  # a stop between two files
                 self._loop()
+            self._sign_stop()
         finally:
             self._stop_watch()
             self._release()
@@ -505,6 +516,14 @@ class Daemon:
                 self._write_status()
         self._log("stopped")
         return 0
+
+    def _sign_stop(self) -> None:
+        """A last report on a clean stop: what was covered since the last one, and that
+        the agent stopped on purpose (silence after it is not a dead agent)."""
+        try:
+            self._sign("stop", self.options.roots, [], self._since, self._since_start, time.time())
+        except (FtiscanError, OSError) as exc:
+            self._log(f"could not sign the stop report: {exc}")
 
     def _loop(self) -> None:
         schedule = self.config.schedule
@@ -523,7 +542,7 @@ class Daemon:
             every = schedule.full_sweep
             if self.observer is None:
                 every = min(every, schedule.heartbeat)
-            if time.monotonic() - swept_at >= every:
+            if self.sweep_now or time.monotonic() - swept_at >= every:
                 self._wait_while_paused()
                 self.sweep()
                 swept_at = time.monotonic()

@@ -12,24 +12,35 @@ found unchanged or moved are marked in transactions of `BATCH`.
 The *scan context* is what an outcome depends on besides the file: the signature
 packs, the EDM index, the approved locations, the limits and the tool version. When
 it changes, nothing is reused (the state is rebuilt by the next scan).
+
+What a report must tell besides its findings (files with findings that went, or were
+edited clean) is *news* in the state, written with the change itself; `sign_with_news`
+puts all untold news in the next signed report and `reconcile_news` (at start-up) finds
+out whether a report killed while being signed was signed: a kill at any moment
+neither loses nor repeats news.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ftiscan.agent.state import Gone, State
-from ftiscan.reports.report import iso
+import psutil
+
+from ftiscan.agent.journal import Journal, Signed
+from ftiscan.agent.state import News, State
+from ftiscan.reports.store import crash_point
 from ftiscan.scanner.engine import file_digest
 from ftiscan.scanner.model import FileOutcome
 from ftiscan.scanner.walk import FileEntry
 
-__all__ = ["BATCH", "StateKnown", "gone_entries"]
+__all__ = ["BATCH", "StateKnown", "reconcile_news", "sign_with_news"]
 
 BATCH = 500
 _CONTEXT = "scan_context"
@@ -38,8 +49,15 @@ _CONTEXT = "scan_context"
 class StateKnown:
     """`ftiscan.scanner.engine.Known` over a `State`, for one scan of ``roots``."""
 
-    def __init__(self, state: State, context: dict[str, Any], roots: Sequence[Path]) -> None:
+    def __init__(
+        self,
+        state: State,
+        context: dict[str, Any],
+        roots: Sequence[Path],
+        on_read: Callable[[Path], None] | None = None,
+    ) -> None:
         self.state = state
+        self.on_read = on_read  # told of each file read, once its outcome is stored
         self.roots = tuple(roots)
         self.started = time.time()
         key = json.dumps(context, sort_keys=True, separators=(",", ":"))
@@ -50,9 +68,6 @@ class StateKnown:
         self._seen: list[tuple[FileEntry, FileOutcome, str | None]] = []
         self._pending_digest: dict[Path, str] = {}
         self.reused = 0
-        # Files that held findings and were read again without any (the report's
-        # ``coverage.cleared``): a copy edited clean is news for counsel too.
-        self.cleared: list[dict[str, Any]] = []
 
     def lookup(self, entry: FileEntry) -> FileOutcome | None:
         if not self.reuse:
@@ -76,13 +91,11 @@ class StateKnown:
         return outcome
 
     def store(self, entry: FileEntry, outcome: FileOutcome) -> None:
-        if not outcome.findings:
-            before = self.state.findings_of(entry.path)
-            if before:  # it held findings and was read again without any: edited clean
-                self.cleared.append({"path": str(entry.path), "findings": before})
         digest = self._pending_digest.pop(entry.path, None) or outcome.digest
         # Committed at once: after a kill -9 no file read is read again for its content.
         self.state.record([(entry, outcome, digest)])
+        if self.on_read is not None:
+            self.on_read(entry.path)
 
     def flush(self) -> None:
         """Store everything read or seen so far (a stop between two files keeps it)."""
@@ -96,24 +109,49 @@ class StateKnown:
             self.state.record(self._stored)
             self._stored.clear()
 
-    def finish(self) -> list[Gone]:
-        """Store what is left, mark what the walk no longer found as gone (only after a
-        scan whose context matched: otherwise every file was stored again), keep the
-        context; return the gone files that held findings."""
+    def finish(self) -> None:
+        """Store what is left, mark what the walk no longer found as gone (news when it
+        held findings), keep the context."""
         self.flush()
-        gone = self.state.finish_sweep(self.roots, self.started)
+        self.state.finish_sweep(self.roots, self.started)
         self.state.set(_CONTEXT, self.context)
-        return gone
 
 
-def gone_entries(gone: list[Gone]) -> list[dict[str, Any]]:
-    """The report's ``gone`` list."""
-    return [
-        {
-            "path": g.path,
-            "findings": g.findings,
-            "scanned": iso(g.scanned_at),
-            "gone": iso(g.gone_at),
-        }
-        for g in sorted(gone, key=lambda g: g.path)
-    ]
+def _process_name(pid: int) -> str:
+    """``pid@start time``: names one process, also after the pid is reused."""
+    try:
+        return f"{pid}@{psutil.Process(pid).create_time():.3f}"
+    except psutil.Error:
+        return f"{pid}@gone"
+
+
+def sign_with_news(
+    state: State, journal: Journal, build: Callable[[News, str], dict[str, Any]]
+) -> tuple[Signed, dict[str, Any]]:
+    """Sign ``build(news, report_id)`` as the journal's next report, with all untold
+    news; the news is told once the report is durable. Returns it, signed and not."""
+    report_id = str(uuid.uuid4())
+    news = state.claim_news(report_id, journal.head()[0], _process_name(os.getpid()))
+    report = build(news, report_id)
+    signed = journal.append(report)
+    crash_point("news-signed")
+    state.reported(report_id)
+    return signed, report
+
+
+def reconcile_news(state: State, journal: Journal) -> int:
+    """Settle the news of reports that a killed process took but may not have signed:
+    told when the chain holds the report, untold (for the next report) when not.
+    Claims of a live process are left alone. Returns how many claims were settled."""
+    settled = 0
+    me = _process_name(os.getpid())
+    for report_id, (after, owner) in state.claims().items():
+        pid = owner.split("@", 1)[0]
+        if owner != me and pid.isdigit() and _process_name(int(pid)) == owner:
+            continue  # that process lives: it is signing now
+        if report_id in journal.report_ids(after):
+            state.reported(report_id)
+        else:
+            state.unclaim(report_id)
+        settled += 1
+    return settled

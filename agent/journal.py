@@ -18,7 +18,9 @@ sequence name, which fails if that name exists; then the folder is fsynced. So:
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -77,6 +79,18 @@ class Journal:
             return 0, None
         last = numbers[-1]
         return last, dsse.digest(self.path_of(last).read_bytes())
+
+    def report_ids(self, after: int) -> set[str]:
+        """The ``id`` of each report signed after sequence ``after`` (a damaged file,
+        which the agent never writes, counts as no report)."""
+        ids: set[str] = set()
+        for sequence in self.sequences():
+            if sequence <= after:
+                continue
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                envelope = json.loads(self.path_of(sequence).read_bytes())
+                ids.add(str(json.loads(base64.b64decode(envelope["payload"]))["id"]))
+        return ids
 
     def append(self, payload: dict[str, Any]) -> Signed:
         """Sign ``payload`` (its ``chain`` is set here) as the next report; durable on return."""

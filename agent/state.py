@@ -15,6 +15,13 @@ What it keeps, per file path seen by a scan or a sweep:
   longer found it (``gone_at``): counsel sees "found on T1, gone on T2"
   (`State.finish_sweep`).
 
+And the **news** not yet in a signed report: a file with findings that went (``gone``),
+or that was read again and held none (``cleared``). News is written in the same
+transaction as the change it tells of, and leaves the table only once a signed report
+carries it (`State.claim_news`, `State.reported`; a report killed between the two is
+found in the chain by `ftiscan.agent.incremental.reconcile_news`): a kill at any moment
+neither loses nor repeats it.
+
 And a small key/value table (`State.get` / `State.set`) for the chain head and the
 like. Writes are transactions in WAL mode with ``synchronous=NORMAL``: after ``kill -9``
 of the agent the database holds every transaction that returned, and nothing half
@@ -36,14 +43,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ftiscan.reports.report import iso
 from ftiscan.scanner.errors import FtiscanError
 from ftiscan.scanner.model import FileOutcome
 from ftiscan.scanner.walk import FileEntry
 
-__all__ = ["SCHEMA_VERSION", "STATE_DB", "Gone", "State", "StateError"]
+__all__ = ["SCHEMA_VERSION", "STATE_DB", "Gone", "News", "State", "StateError"]
 
 STATE_DB = "state.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the news table (a version 1 database is upgraded in place)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -63,11 +71,33 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE INDEX IF NOT EXISTS files_identity ON files (dev, ino, size, mtime_ns);
 CREATE INDEX IF NOT EXISTS files_digest ON files (digest, size);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS news (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL,
+    findings INTEGER NOT NULL,
+    scanned_at REAL NOT NULL,
+    at REAL NOT NULL,
+    report TEXT
+);
+CREATE INDEX IF NOT EXISTS news_report ON news (report);
 """
+_NEWS_CLAIM = "news:"  # meta key prefix: a report that took news, not yet known signed
 
 
 class StateError(FtiscanError):
     """The state database cannot be used (another schema, corrupt, not writable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class News:
+    """Not yet reported: files with findings that went, or were edited clean."""
+
+    gone: list[dict[str, Any]]  # the report's coverage.gone entries
+    cleared: list[dict[str, Any]]  # the report's coverage.cleared entries
+
+    def __bool__(self) -> bool:
+        return bool(self.gone or self.cleared)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,12 +162,12 @@ class State:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, SCHEMA_VERSION):
+            if version not in (0, 1, SCHEMA_VERSION):
                 raise StateError(
                     f"{path}: state database of schema {version}; this ftiscan uses "
                     f"{SCHEMA_VERSION} (move it away to start over)"
                 )
-            if version == 0:
+            if version != SCHEMA_VERSION:  # new, or version 1: add what is missing
                 with self._write():
                     for statement in filter(str.strip, _SCHEMA.split(";")):
                         self._db.execute(statement)
@@ -211,8 +241,12 @@ class State:
         now: float | None = None,
     ) -> int:
         """Store (entry, outcome, content digest) triples in one transaction; a path
-        that was gone and is back is no longer gone. Returns how many were stored."""
+        that was gone and is back is no longer gone. A path whose stored outcome held
+        findings and whose new one holds none is news (``cleared``), in the same
+        transaction. Returns how many were stored."""
         when = time.time() if now is None else now
+        items = list(items)
+        clean = [str(entry.path) for entry, outcome, _ in items if not outcome.findings]
         rows = [
             (
                 str(entry.path),
@@ -230,6 +264,13 @@ class State:
             for entry, outcome, digest in items
         ]
         with self._write():
+            for path in clean:
+                self._db.execute(
+                    "INSERT INTO news (kind, path, findings, scanned_at, at)"
+                    " SELECT 'cleared', path, findings, scanned_at, ? FROM files"
+                    " WHERE path = ? AND findings > 0 AND gone_at IS NULL",
+                    (when, path),
+                )
             self._db.executemany(
                 "INSERT INTO files (path, dev, ino, size, mtime_ns, ctime_ns, digest, outcome,"
                 " findings, scanned_at, seen_at, gone_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL) "
@@ -254,7 +295,8 @@ class State:
         self, roots: Iterable[Path], started: float, now: float | None = None
     ) -> list[Gone]:
         """Files under ``roots`` not seen since ``started`` are gone as of ``now``;
-        return those of them that held findings (each reported gone once)."""
+        return those of them that held findings (each reported gone once), which are
+        news in the same transaction."""
         when = time.time() if now is None else now
         wanted = list(roots)
         gone: list[Gone] = []
@@ -268,6 +310,11 @@ class State:
             self._db.executemany(
                 "UPDATE files SET gone_at = ? WHERE path = ?", [(when, row[0]) for row in hits]
             )
+            self._db.executemany(
+                "INSERT INTO news (kind, path, findings, scanned_at, at)"
+                " VALUES ('gone', ?, ?, ?, ?)",
+                [(path, findings, scanned, when) for path, findings, scanned in hits if findings],
+            )
         for path, findings, scanned_at in hits:
             if findings:
                 gone.append(Gone(path, int(findings), float(scanned_at), when))
@@ -280,6 +327,59 @@ class State:
             " COALESCE(SUM(gone_at IS NOT NULL), 0) FROM files"
         ).fetchone()
         return {"tracked": int(tracked), "with_findings": int(holding), "gone": int(gone)}
+
+    # -- news --------------------------------------------------------------------------
+
+    def claim_news(self, report_id: str, after: int, owner: str) -> News:
+        """Take the news no report holds yet for the report ``report_id``, which will be
+        signed after chain sequence ``after`` by the process ``owner`` names; call
+        `reported` once it is signed."""
+        claim = json.dumps({"after": after, "owner": owner}, sort_keys=True)
+        with self._write():
+            self._db.execute("UPDATE news SET report = ? WHERE report IS NULL", (report_id,))
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)", (_NEWS_CLAIM + report_id, claim)
+            )
+            rows = self._db.execute(
+                "SELECT kind, path, findings, scanned_at, at FROM news WHERE report = ?"
+                " ORDER BY path, id",
+                (report_id,),
+            ).fetchall()
+        gone = [
+            {"path": p, "findings": int(n), "scanned": iso(scanned), "gone": iso(at)}
+            for kind, p, n, scanned, at in rows
+            if kind == "gone"
+        ]
+        cleared = [
+            {"path": p, "findings": int(n)} for kind, p, n, _, _ in rows if kind == "cleared"
+        ]
+        return News(gone, cleared)
+
+    def untold(self) -> int:
+        """How many news no report holds yet."""
+        return int(self._db.execute("SELECT COUNT(*) FROM news WHERE report IS NULL").fetchone()[0])
+
+    def reported(self, report_id: str) -> None:
+        """The report ``report_id`` is signed: its news is told."""
+        with self._write():
+            self._db.execute("DELETE FROM news WHERE report = ?", (report_id,))
+            self._db.execute("DELETE FROM meta WHERE key = ?", (_NEWS_CLAIM + report_id,))
+
+    def unclaim(self, report_id: str) -> None:
+        """The report ``report_id`` was never signed: its news goes to the next one."""
+        with self._write():
+            self._db.execute("UPDATE news SET report = NULL WHERE report = ?", (report_id,))
+            self._db.execute("DELETE FROM meta WHERE key = ?", (_NEWS_CLAIM + report_id,))
+
+    def claims(self) -> dict[str, tuple[int, str]]:
+        """Reports that took news and are not known signed: id -> (after, owner)."""
+        out: dict[str, tuple[int, str]] = {}
+        for key, value in self._db.execute(
+            "SELECT key, value FROM meta WHERE key LIKE ?", (_NEWS_CLAIM + "%",)
+        ):
+            data = json.loads(value)
+            out[key[len(_NEWS_CLAIM) :]] = (int(data["after"]), str(data["owner"]))
+        return out
 
     # -- key/value -----------------------------------------------------------------------
 

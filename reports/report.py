@@ -105,17 +105,19 @@ def build_report(
     host: dict[str, str] | None = None,
     gone: list[dict[str, Any]] | None = None,
     cleared: list[dict[str, Any]] | None = None,
+    report_id: str | None = None,
 ) -> dict[str, Any]:
     """Assemble the report object (unsigned payload; every string valid UTF-8).
     ``gone``: files with findings that an incremental scan no longer found;
-    ``cleared``: files with findings that it read again and found none in."""
+    ``cleared``: files with findings that it read again and found none in;
+    ``report_id``: the report's ``id`` when the caller chose it (default: a new UUID)."""
     if gone is not None:
         coverage = {**coverage, "gone": gone}
     if cleared is not None:
         coverage = {**coverage, "cleared": sorted(cleared, key=lambda c: str(c["path"]))}
     payload = {
         "schema": f"ftiscan.report/{SCHEMA_VERSION}",
-        "id": str(uuid.uuid4()),
+        "id": report_id or str(uuid.uuid4()),
         "host": host if host is not None else host_identity(),
         "scan": {
             "roots": [str(root) for root in roots],

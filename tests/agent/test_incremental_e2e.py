@@ -114,3 +114,31 @@ def test_incremental_rescans_read_only_what_changed(tmp_path: Path) -> None:
     sixth = tree.scan("--approved", str(tree.root / "Documents"))
     assert sixth["coverage"]["files_reused"] == 0  # approved locations change severities
     assert sixth["coverage"]["gone"] == []
+
+
+@pytest.mark.parametrize("point", ["journal-written", "news-signed"])
+def test_news_survives_a_kill_while_its_report_is_signed(tmp_path: Path, point: str) -> None:
+    """A kill -9 after the state marked a file gone, before (journal-written) or after
+    (news-signed) its report was durable: the next scan reports it gone exactly once
+    over the whole chain."""
+    tree = Tree(tmp_path)
+    first = tree.scan()
+    victim = tree.positive(".csv")
+    held = len(_by_path(first)[str(victim)])
+    victim.unlink()
+    killed = subprocess.run(
+        [str(FTISCAN), "scan", str(tree.root), "--incremental", "--quiet", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env={**tree.env, "FTISCAN_CRASH_AT": point},
+        timeout=300,
+        check=False,
+    )
+    assert killed.returncode == -9
+    after = tree.scan()
+    chain = sorted((tmp_path / "state" / "chain").glob("*/*.dsse.json"))
+    told = [g for path in chain for g in load_report(path)["coverage"].get("gone", [])]
+    assert [(g["path"], g["findings"]) for g in told] == [(str(victim), held)]
+    in_after = [g["path"] for g in after["coverage"]["gone"]]
+    assert in_after == ([str(victim)] if point == "journal-written" else [])
+    assert after["coverage"]["files_reused"] == first["coverage"]["files_scanned"] - 1

@@ -52,7 +52,7 @@ def test_state_is_private_wal_and_versioned(tmp_path: Path) -> None:
     db.execute("PRAGMA user_version=99")
     db.commit()
     db.close()
-    with pytest.raises(StateError, match="state database of schema 99; this ftiscan uses 1"):
+    with pytest.raises(StateError, match="state database of schema 99; this ftiscan uses 2"):
         State(path)
     garbage = tmp_path / "garbage.sqlite3"
     garbage.write_bytes(b"not a database at all" * 100)
@@ -216,3 +216,65 @@ def test_state_outcome_round_trip(
     with State(folder / "s.db") as state:
         state.record([(_entry(file), outcome, None)])
         assert state.unchanged(_entry(file)) == outcome
+
+
+def test_news_is_told_once_and_comes_back_when_its_report_was_not_signed(tmp_path: Path) -> None:
+    """Gone and cleared files are news in the state until a signed report holds them:
+    a claim that was signed is told; one that was not goes to the next report."""
+    home = tmp_path / "home"
+    gone, cleaned, clean = home / "gone.csv", home / "cleaned.txt", home / "clean.txt"
+    with State(tmp_path / "s.db") as state:
+        state.record(
+            [
+                (_entry(gone), _outcome(gone, 2), None),
+                (_entry(cleaned, ino=2), _outcome(cleaned, 1), None),
+                (_entry(clean, ino=3), _outcome(clean, 0), None),
+            ],
+            now=100.0,
+        )
+        state.record([(_entry(cleaned, ino=2, mtime=9), _outcome(cleaned, 0), None)], now=150.0)
+        state.record([(_entry(clean, ino=3, mtime=9), _outcome(clean, 0), None)], now=150.0)
+        state.seen([cleaned, clean], now=200.0)
+        state.finish_sweep([home], started=180.0, now=210.0)
+        assert state.untold() == 2
+
+        first = state.claim_news("r1", after=4, owner="1@1.000")
+        assert first.gone == [
+            {
+                "path": str(gone),
+                "findings": 2,
+                "scanned": "1970-01-01T00:01:40Z",
+                "gone": "1970-01-01T00:03:30Z",
+            }
+        ]
+        assert first.cleared == [{"path": str(cleaned), "findings": 1}]
+        assert state.untold() == 0
+        assert state.claims() == {"r1": (4, "1@1.000")}
+        assert not state.claim_news("r2", after=4, owner="1@1.000")  # nothing left to take
+        state.unclaim("r1")  # r1 was never signed
+        state.reported("r2")
+        assert state.untold() == 2
+        again = state.claim_news("r3", after=4, owner="1@1.000")
+        assert (again.gone, again.cleared) == (first.gone, first.cleared)
+        state.reported("r3")
+        assert state.untold() == 0
+        assert state.claims() == {}
+
+
+def test_a_version_1_state_is_upgraded_in_place(tmp_path: Path) -> None:
+    """A state written by the previous schema keeps its files and gains the news table."""
+    path = tmp_path / "s.db"
+    kept = tmp_path / "kept.csv"
+    with State(path) as state:
+        state.record([(_entry(kept), _outcome(kept, 1), None)], now=100.0)
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE news")
+    db.execute("PRAGMA user_version=1")
+    db.commit()
+    db.close()
+    with State(path) as state:
+        assert state.unchanged(_entry(kept)) is not None
+        assert state.untold() == 0
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db.close()
