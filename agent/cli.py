@@ -24,6 +24,7 @@ from ftiscan.agent.paths import default_key_dir, default_state_dir
 from ftiscan.agent.policy import Policy, load_policy, parse_size
 from ftiscan.agent.progress import Progress
 from ftiscan.agent.state import News, State, StateError
+from ftiscan.agent.submit_cli import bundle, enroll, submit
 from ftiscan.reports.dsse import key_id
 from ftiscan.reports.html import render_html
 from ftiscan.reports.render import render_json, render_text
@@ -575,6 +576,8 @@ def key_trust(pem: Path, key_dir: Path | None) -> None:
 
 cli.add_command(edm)
 cli.add_command(agent)
+for _command in (enroll, submit, bundle):
+    cli.add_command(_command)
 
 
 def main() -> None:

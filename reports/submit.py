@@ -48,8 +48,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ftiscan.reports import dsse
+from ftiscan.reports.canonical import CanonicalError, canonical_bytes, parse
 from ftiscan.reports.outbox import Outbox
-from ftiscan.reports.protocol import ERRORS, REPORT_CONTENT_TYPE, Enrolment, retryable
+from ftiscan.reports.protocol import (
+    ERRORS,
+    RECEIPT_TYPE,
+    REPORT_CONTENT_TYPE,
+    Enrolment,
+    retryable,
+)
 from ftiscan.reports.receipt import ReceiptError
 from ftiscan.reports.store import crash_point, write_durable
 from ftiscan.scanner.errors import FtiscanError
@@ -65,7 +72,9 @@ __all__ = [
     "SubmitError",
     "Submitter",
     "Unreachable",
+    "import_receipts",
     "load_pinned",
+    "receipts_in",
     "save_pinned",
 ]
 
@@ -504,3 +513,75 @@ class Submitter:
                 wait = self.backoff.cap
             with contextlib.suppress(OverflowError):
                 stop.wait(min(wait, idle))
+
+
+# -- receipts carried back by hand (``ftiscan intake import --receipts FILE``) -------
+
+MAX_RECEIPTS_FILE = 256 << 20
+
+
+def receipts_in(data: bytes) -> list[bytes]:
+    """The receipt envelopes in a receipts file: ``{"receipts": [{"sequence": n,
+    "receipt": TEXT}, ...]}`` as ``ftiscan intake import --receipts`` writes it, a
+    list of such entries, or one receipt envelope. Any JSON string or object in it
+    that is a receipt envelope counts (an object in its canonical bytes, which are the
+    signed bytes: ftiscan writes envelopes only canonically). Raises `SubmitError`
+    when the file is not JSON."""
+    try:
+        value = parse(data)
+    except CanonicalError as exc:
+        raise SubmitError(f"not a receipts file (JSON): {exc}") from None
+    found: list[bytes] = []
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("payloadType") == RECEIPT_TYPE:
+                with contextlib.suppress(CanonicalError):
+                    found.append(canonical_bytes(item))
+                continue
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, str) and item.startswith("{") and RECEIPT_TYPE in item:
+            with contextlib.suppress(CanonicalError, UnicodeError):
+                inner = parse(item.encode("utf-8"))
+                if isinstance(inner, dict) and inner.get("payloadType") == RECEIPT_TYPE:
+                    found.append(item.encode("utf-8"))
+    return found
+
+
+def _receipt_sequence(data: bytes, intake_key: Ed25519PublicKey) -> int:
+    """The sequence a receipt names, once its signature verifies."""
+    try:
+        verified = dsse.verify(data, {dsse.key_id(intake_key): intake_key}, RECEIPT_TYPE)
+        payload = parse(verified.payload)
+    except dsse.VerifyError as exc:
+        raise ReceiptError(exc.reason, exc.detail) from None
+    except CanonicalError:
+        raise ReceiptError("not-receipt", "the payload is not JSON") from None
+    sequence = payload.get("sequence") if isinstance(payload, dict) else None
+    if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
+        raise ReceiptError("not-receipt", "the receipt names no sequence")
+    return sequence
+
+
+def import_receipts(
+    outbox: Outbox, pinned: Pinned, data: bytes
+) -> list[tuple[int | None, str, str]]:
+    """Verify and store every receipt in a receipts file; per receipt (sequence or
+    None, ``stored`` | ``held`` | ``refused``, reason)."""
+    key = pinned.public_key()
+    results: list[tuple[int | None, str, str]] = []
+    for receipt in receipts_in(data):
+        sequence: int | None = None
+        try:
+            sequence = _receipt_sequence(receipt, key)
+            _, stored = outbox.accept_receipt(sequence, receipt, key)
+        except ReceiptError as exc:
+            results.append((sequence, "refused", str(exc)))
+        except FileNotFoundError:
+            results.append((sequence, "refused", "no such report in this agent's chain"))
+        else:
+            results.append((sequence, "stored" if stored else "held", ""))
+    return results
