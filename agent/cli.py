@@ -18,6 +18,7 @@ from ftiscan.agent import keys
 from ftiscan.agent.agent_cli import agent
 from ftiscan.agent.edm_cli import edm
 from ftiscan.agent.incremental import StateKnown, reconcile_news, sign_with_news
+from ftiscan.agent.intake_cli import intake
 from ftiscan.agent.journal import Journal
 from ftiscan.agent.options import key_dir_option
 from ftiscan.agent.paths import default_key_dir, default_state_dir
@@ -576,6 +577,7 @@ def key_trust(pem: Path, key_dir: Path | None) -> None:
 
 cli.add_command(edm)
 cli.add_command(agent)
+cli.add_command(intake)
 for _command in (enroll, submit, bundle):
     cli.add_command(_command)
 
