@@ -174,6 +174,7 @@ class Daemon:
         self._since = Coverage()  # scanned or reused since the last signed report
         self._since_start = time.time()
         self.sweep_now = False
+        self.paused: str | None = None  # why the governor holds the agent, while it does
         self.last_sweep: float | None = None
         self.last_heartbeat: float | None = None
         self.last_report: float | None = None
@@ -317,15 +318,24 @@ class Daemon:
             raise _Stopped
 
     def _wait_while_paused(self) -> None:
+        """Take no new work while the governor says so; heartbeats go on (saying why),
+        and SIGHUP is obeyed (a new budget may lift the pause)."""
         reason = self.governor.paused()
         if reason is not None:
             self._log(f"paused: {reason}")
         while reason is not None and not self.stop.is_set():
+            self.paused = reason
             self._write_status(paused=reason)
             self.stop.wait(1.0)
+            if self.reload.is_set():
+                self.reload.clear()
+                self._reload()
             if self._heartbeat_due():
                 self.heartbeat()
             reason = self.governor.paused()
+        if self.paused is not None:
+            self._log(f"resumed after pause: {self.paused}")
+            self.paused = None
 
     def _excluded(self, path: Path) -> bool:
         text = str(path)
@@ -406,6 +416,7 @@ class Daemon:
                     "max_file_size": policy.limits.max_file_bytes,
                     "approved": list(policy.approved),
                     "config_digest": self.config.digest,
+                    "paused": self.paused,
                 },
                 policy_digest=policy.digest,
                 edm_digest=None if self.index is None else self.index.digest,
