@@ -157,7 +157,7 @@ def _host_row(host: Mapping[str, Any]) -> str:
     )
     if forks:
         gap_cell += f' <span class="bad">{forks} fork{"s" if forks != 1 else ""}</span>'
-    stale_cell = '<span class="warn">stale</span>' if stale else '<span class="ok">live</span>'
+    stale_cell = ' <span class="warn">stale</span>' if stale else ""
     records = int(host.get("records") or 0)
     attrs = (
         f'data-host="{_attr(host.get("host_id", ""))}" '
@@ -172,7 +172,7 @@ def _host_row(host: Mapping[str, Any]) -> str:
         f'<td class="num">{records}</td>'
         f'<td class="num">{int(host.get("findings") or 0)}</td>'
         f"<td>{_when(host.get('last_report'))}</td>"
-        f"<td>{_when(host.get('last_heartbeat'))} {stale_cell}</td>"
+        f"<td>{_when(host.get('last_heartbeat'))}{stale_cell}</td>"
         f'<td class="num">{int(host.get("reports") or 0)}</td>'
         f"<td>{_text(span)}</td>"
         f"<td>{gap_cell}</td>"
