@@ -1,7 +1,8 @@
 """The watch daemon (`ftiscan agent run`): sweep, watch, scan what changed, sign, heartbeat.
 
 One process, one scanning thread (the main one), scanning in-process (``jobs=1``)
-inside the governor's budget; the watchdog observer's threads only enqueue paths.
+inside the governor's budget; a budget of N >= 2 whole cores (``cpu_percent: 200``)
+lets sweeps use N worker processes. The watchdog observer's threads only enqueue paths.
 
 * Start: the pid file and the status file go in the state folder, the priority is
   lowered, the self-test runs, then an **initial sweep** of the roots through the state
@@ -53,7 +54,15 @@ from ftiscan.agent.state import News, State
 from ftiscan.agent.watch import Debouncer, Enqueue, start_observer
 from ftiscan.reports.report import build_report, iso
 from ftiscan.scanner import selftest
-from ftiscan.scanner.engine import Context, Coverage, ScanOptions, ScanResult, roots_of, run_scan
+from ftiscan.scanner.engine import (
+    Context,
+    Coverage,
+    ScanOptions,
+    ScanResult,
+    default_jobs,
+    roots_of,
+    run_scan,
+)
 from ftiscan.scanner.errors import FtiscanError
 from ftiscan.scanner.model import FileOutcome
 from ftiscan.scanner.packs import PackSet, load_packs
@@ -205,7 +214,7 @@ class Daemon:
                 max_file_bytes=policy.limits.max_file_bytes,
             ),
             limits=policy.limits,
-            jobs=1,  # in-process, within the governor's budget
+            jobs=1,  # batches: in-process; sweeps: `sweep_jobs`
             approved=policy.approved,
             edm=index,
             digests=True,
@@ -214,6 +223,9 @@ class Daemon:
         if not check.passed:
             raise DaemonError("self-test failed, not scanning: " + "; ".join(check.failures))
         self.config, self.packs, self.index, self.options = config, packs, index, options
+        # A budget of more than one core lets sweeps use worker processes (the
+        # governor counts their CPU time too); a batch of a few files stays in-process.
+        self.sweep_jobs = max(1, min(default_jobs(), int(config.budget.cpu_percent // 100)))
         self.selftest = check.as_dict()
         self.context = cli.scan_context(options, packs.describe(), index)
         self.excludes = policy.excludes
@@ -347,7 +359,9 @@ class Daemon:
     def _read(self, path: Path) -> None:
         self._log(f"read {path}")
 
-    def _scan(self, roots: tuple[Path, ...], gone_roots: tuple[Path, ...]) -> ScanResult:
+    def _scan(
+        self, roots: tuple[Path, ...], gone_roots: tuple[Path, ...], jobs: int = 1
+    ) -> ScanResult:
         """Scan ``roots`` through the state; files under ``gone_roots`` not found are
         gone (news in the state, for the next signed report)."""
         state = State.in_folder(self.state_dir)
@@ -357,7 +371,7 @@ class Daemon:
             )
             try:
                 if roots:
-                    options = dataclasses.replace(self.options, roots=roots)
+                    options = dataclasses.replace(self.options, roots=roots, jobs=jobs)
                     result = run_scan(
                         options, progress=self._between, packs=self.packs, known=known
                     )
@@ -447,7 +461,9 @@ class Daemon:
         self.queue.clear()  # the sweep covers what was queued
         roots = self.options.roots
         self.sweep_now = False
-        result = self._scan(roots, roots)
+        if self.sweep_jobs > 1:
+            self._log(f"sweep with {self.sweep_jobs} worker processes")
+        result = self._scan(roots, roots, self.sweep_jobs)
         self.last_sweep = result.ended
         return self._sign_result("sweep", roots, result)
 

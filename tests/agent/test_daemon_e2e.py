@@ -327,3 +327,22 @@ def test_daemon_over_its_memory_cap_pauses_heartbeats_and_resumes_on_sighup(
     assert agent.status()["paused"] is None
     assert agent.stop()[0] == 0
     agent.verify()
+
+
+def test_daemon_with_a_budget_of_two_cores_sweeps_with_workers(agent: Agent) -> None:
+    """``cpu_percent: 200`` on a machine with two cores: the sweep runs in two worker
+    processes and finds exactly what the in-process sweep finds."""
+    paths = {str(agent.write_records(f"people-{n}.csv", 2)) for n in range(4)}
+    agent.write_config(
+        f"roots: [{agent.tree}]\n"
+        "schedule: {full_sweep: 1h, heartbeat: 1h, settle: 300ms}\n"
+        "budget: {cpu_percent: 200, pause_on_battery: false}\n"
+        f"state_dir: {agent.state}\n"
+    )
+    agent.start()
+    sweep = agent.wait_for(_mode("sweep"), 0, "sweep")
+    assert _paths(sweep) == paths
+    assert sweep["coverage"]["files_scanned"] == 4
+    assert agent.stop()[0] == 0
+    expected = min(2, len(os.sched_getaffinity(0)))
+    assert ("sweep with 2 worker processes" in agent.log()) is (expected == 2)
