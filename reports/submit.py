@@ -26,6 +26,7 @@ report); ``run(stop)`` loops on it until the event is set.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import ipaddress
@@ -566,6 +567,16 @@ def _receipt_sequence(data: bytes, intake_key: Ed25519PublicKey) -> int:
     return sequence
 
 
+def _claimed_sequence(data: bytes) -> int | None:
+    """The sequence an unverified receipt claims: only to name it in a refusal."""
+    with contextlib.suppress(ValueError, TypeError, KeyError, UnicodeError):
+        payload = json.loads(base64.b64decode(json.loads(data)["payload"]))
+        sequence = payload["sequence"]
+        if isinstance(sequence, int) and not isinstance(sequence, bool):
+            return sequence
+    return None
+
+
 def import_receipts(
     outbox: Outbox, pinned: Pinned, data: bytes
 ) -> list[tuple[int | None, str, str]]:
@@ -579,7 +590,7 @@ def import_receipts(
             sequence = _receipt_sequence(receipt, key)
             _, stored = outbox.accept_receipt(sequence, receipt, key)
         except ReceiptError as exc:
-            results.append((sequence, "refused", str(exc)))
+            results.append((sequence or _claimed_sequence(receipt), "refused", str(exc)))
         except FileNotFoundError:
             results.append((sequence, "refused", "no such report in this agent's chain"))
         else:

@@ -1,0 +1,241 @@
+"""The real thing on loopback for the submission tests: a test CA made with
+``cryptography``, the spawned ``ftiscan intake serve`` (TLS), and an agent that is the
+spawned CLI with private key and state folders.
+
+Reports are made by real ``ftiscan scan`` runs over a synthetic folder that holds no
+identifier; nothing here prints report contents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.agent.conftest import FTISCAN, private_env
+
+
+@dataclass(frozen=True)
+class Tls:
+    ca: Path
+    other_ca: Path  # a root that signed nothing here
+    cert: Path
+    key: Path
+
+
+def _name(common: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+
+def _cert(
+    subject: str,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: str,
+    signer: ec.EllipticCurvePrivateKey,
+    ca: bool,
+) -> bytes:
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(_name(issuer))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False
+        )
+    )
+    if ca:
+        usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
+        builder = builder.add_extension(usage, critical=True)
+    else:
+        sans = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    return builder.sign(signer, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+def make_tls(folder: Path) -> Tls:
+    """A root CA and its server certificate for 127.0.0.1, and an unrelated root."""
+    folder.mkdir(parents=True, exist_ok=True)
+    root, leaf, other = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    (folder / "ca.pem").write_bytes(_cert("submit test root", root, "submit test root", root, True))
+    (folder / "other-ca.pem").write_bytes(_cert("other root", other, "other root", other, True))
+    (folder / "cert.pem").write_bytes(_cert("intake", leaf, "submit test root", root, False))
+    (folder / "key.pem").write_bytes(
+        leaf.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    os.chmod(folder / "key.pem", 0o600)
+    return Tls(folder / "ca.pem", folder / "other-ca.pem", folder / "cert.pem", folder / "key.pem")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Intake:
+    """``ftiscan intake serve`` on a fixed loopback port (so that it can be stopped and
+    started again at the URL the agent pinned), with TLS from ``tls``."""
+
+    def __init__(self, folder: Path, tls: Tls) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder, self.tls = folder, tls
+        self.db, self.key = folder / "intake.db", folder / "intake.key"
+        self.port = free_port()
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``ftiscan intake ARGS --db DB --key KEY`` (the store, not over HTTP)."""
+        return subprocess.run(
+            [str(FTISCAN), "intake", *args, "--db", str(self.db), "--key", str(self.key)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def start(self, timeout: float = 60.0) -> Intake:
+        port_file = self.folder / "port"
+        port_file.unlink(missing_ok=True)
+        args = [
+            str(FTISCAN), "intake", "serve", "--db", str(self.db), "--key", str(self.key),
+            "--host", "127.0.0.1", "--port", str(self.port), "--port-file", str(port_file),
+            "--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key),
+        ]  # fmt: skip
+        with (self.folder / "serve.stderr").open("ab") as err:
+            self.proc = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err
+            )
+        deadline = time.monotonic() + timeout
+        while not port_file.exists() or not port_file.read_text().strip():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                log = (self.folder / "serve.stderr").read_text(errors="replace")
+                raise RuntimeError(f"intake did not start ({self.proc.poll()}): {log}")
+            time.sleep(0.05)
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(sig)
+            self.proc.wait(timeout=60)
+            self.proc = None
+
+    def token(self) -> str:
+        done = self.cli("token", "create", "--count", "1", "--ttl", "1h")
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    def key_id(self) -> str:
+        done = self.cli("key")
+        assert done.returncode == 0, done.stderr
+        line = next(x for x in done.stdout.splitlines() if x.startswith("intake key id:"))
+        return line.split(":", 1)[1].strip()
+
+    def export(self, folder: Path) -> dict[str, dict[int, bytes]]:
+        """Every stored envelope and receipt, by kind and sequence (one agent)."""
+        done = self.cli("export", "-o", str(folder))
+        assert done.returncode == 0, done.stderr
+        out: dict[str, dict[int, bytes]] = {"reports": {}, "receipts": {}}
+        for kind in out:
+            for path in sorted((folder / kind).glob("*/*.json")):
+                sequence = int(path.name[:12])
+                assert sequence not in out[kind], "one file per sequence"
+                out[kind][sequence] = path.read_bytes()
+        return out
+
+
+class Agent:
+    """The spawned CLI with its own key and state folders under ``base``."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.env = private_env(base)
+        self.keys, self.state = base / "keys", base / "state"
+        self.data = base / "data"
+        self.data.mkdir(parents=True, exist_ok=True)
+        (self.data / "notes.txt").write_text("meeting notes, nothing else\n", encoding="utf-8")
+
+    def run(
+        self, *args: str, extra_env: dict[str, str] | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(FTISCAN), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**self.env, **(extra_env or {})},
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [str(FTISCAN), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env,
+        )
+
+    def scan(self, count: int = 1) -> None:
+        for _ in range(count):
+            done = self.run("scan", str(self.data), "-q", "--format", "json", "-j", "1")
+            assert done.returncode == 0, done.stderr
+
+    def enroll(self, intake: Intake, *extra: str) -> subprocess.CompletedProcess[str]:
+        token = intake.token()
+        return self.run("enroll", intake.url, "--token", token, "--ca", str(intake.tls.ca), *extra)
+
+    @property
+    def key_id(self) -> str:
+        return str(self.pinned()["agent"])
+
+    def pinned(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.keys / "intake.json").read_text())
+        return data
+
+    def chain(self) -> dict[int, bytes]:
+        folder = next((self.state / "chain").iterdir())
+        return _numbered(folder, ".dsse.json")
+
+    def receipts(self) -> dict[int, bytes]:
+        folders = list((self.state / "receipts").glob("*"))
+        if not folders:
+            return {}
+        return _numbered(folders[0], ".receipt.dsse.json")
+
+
+def _numbered(folder: Path, suffix: str) -> dict[int, bytes]:
+    """sequence -> bytes of the ``<12 digits><suffix>`` files in ``folder``."""
+    return {
+        int(p.name[:12]): p.read_bytes()
+        for p in sorted(folder.iterdir())
+        if p.name[:12].isdigit() and p.name[12:] == suffix
+    }
