@@ -64,7 +64,7 @@ from ftiscan.reports.schema import ReportSchemaError, check_payload
 from ftiscan.reports.store import crash_point, write_durable
 from ftiscan.scanner.errors import FtiscanError
 
-__all__ = ["EXPORT_TYPE", "Accepted", "Intake", "IntakeError"]
+__all__ = ["EXPORT_TYPE", "Accepted", "Intake", "IntakeError", "load_intake_key"]
 
 EXPORT_TYPE = "application/vnd.ftiscan.export+json"  # the signed manifest of an export
 MAX_TOKENS = 1000
