@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from ftiscan.reports import dsse
 from ftiscan.reports.canonical import canonical_bytes
+from ftiscan.reports.intake.app import SESSION_COOKIE, mint_ticket
 from ftiscan.reports.protocol import ERRORS, RECEIPT_TYPE
 from ftiscan.reports.receipt import verify_receipt
 from tests.intake._served import Agent, Answer, Intake, Tls, make_tls, new_intake, payload_of
@@ -257,3 +258,31 @@ def test_app_serves_the_chain_and_a_client_with_another_ca_fails(served: Intake)
     other = served.client(served.tls.other_ca)
     with pytest.raises(ssl.SSLCertVerificationError, match="unable to get local issuer"):
         other.call("GET", "/v1/health")
+
+
+def test_app_login_link_works_once_and_its_cookie_opens_only_the_fleet_page(
+    served: Intake,
+) -> None:
+    """A ticket from ``mint_ticket`` (as ``ftiscan intake fleet-link`` makes) is
+    exchanged once for an HttpOnly, Secure cookie that opens /fleet, not the admin API."""
+    client = served.client()
+    ticket = mint_ticket(served.admin)
+    login = client.call("GET", f"/fleet/login?ticket={ticket}")
+    assert login.status == 303
+    assert login.headers["location"] == "/fleet"
+    cookie = login.headers["set-cookie"]
+    assert cookie.startswith(f"{SESSION_COOKIE}=v1.")
+    for attribute in ("HttpOnly", "Secure", "SameSite=lax", "Path=/fleet"):
+        assert attribute in cookie
+    session = {"Cookie": cookie.split(";", 1)[0]}
+    page = client.call("GET", "/fleet", headers=session)
+    assert page.status == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+    _refused(client.call("GET", "/v1/fleet", headers=session), "unauthorized")
+    _refused(client.call("GET", f"/fleet/login?ticket={ticket}"), "unauthorized")
+    _refused(client.call("GET", "/fleet/login?ticket=v1.1.2.3"), "unauthorized")
+    expired = mint_ticket(served.admin, ttl=-10)
+    _refused(client.call("GET", f"/fleet/login?ticket={expired}"), "unauthorized")
+    forged = mint_ticket("another-credential-entirely")
+    _refused(client.call("GET", f"/fleet/login?ticket={forged}"), "unauthorized")
