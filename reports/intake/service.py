@@ -402,6 +402,10 @@ class Intake:
         data = bytes(envelope)
         kid = _signer_of(data)
         key = self._agent_key(kid) if kid is not None else None
+        if kid is not None and key is None:
+            stored = self._stored_exactly(data)
+            if stored is not None:  # stored before the key was revoked: its receipt
+                return stored
         try:
             verified = dsse.verify(data, {kid: key} if kid is not None and key else {})
         except dsse.VerifyError as exc:
@@ -436,6 +440,21 @@ class Intake:
             except (Busy, Unavailable) as exc:
                 raise _unavailable(exc) from exc
         raise IntakeError("unavailable", "storing kept conflicting; send it again", 1.0)
+
+    def _stored_exactly(self, data: bytes) -> Accepted | None:
+        """The stored report whose envelope is exactly ``data``, if any."""
+        try:
+            with self.store.read() as tx:
+                row = tx.one(
+                    "SELECT envelope, receipt, report_id, agent, sequence FROM reports "
+                    "WHERE digest = ?",
+                    (dsse.digest(data),),
+                )
+        except (Busy, Unavailable) as exc:
+            raise _unavailable(exc) from exc
+        if row is None or bytes(row[0]) != data:
+            return None
+        return Accepted(False, bytes(row[1]), str(row[2]), str(row[3]), int(row[4]))
 
     def _store_report(
         self, data: bytes, verified: dsse.Verified, payload: dict[str, Any], source: str

@@ -181,10 +181,12 @@ def test_intake_accept_refuses_unknown_key(intake: Intake) -> None:
 
 
 def test_intake_accept_refuses_revoked_key(intake: Intake) -> None:
-    """After revoke, the key's reports are refused and it cannot enrol again."""
+    """After revoke, the key's new reports are refused (a resend of a stored one still
+    gets its receipt) and it cannot enrol again."""
     agent = enroll_agent(intake)
-    intake.accept(agent.report())
+    _, receipt = intake.accept(agent.report())
     assert intake.revoke(agent.key_id) is True
+    assert intake.accept(agent.envelopes[1]) == (False, receipt)  # a resend still gets it
     assert intake.revoke(agent.key_id) is False
     assert _refused(intake, agent.report()).code == "unknown-key"
     tokens, _ = intake.issue_tokens(1, 60)
