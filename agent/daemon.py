@@ -38,6 +38,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -51,7 +52,7 @@ from ftiscan.agent.incremental import StateKnown, reconcile_news, sign_with_news
 from ftiscan.agent.journal import Journal, Signed
 from ftiscan.agent.paths import default_state_dir
 from ftiscan.agent.state import News, State
-from ftiscan.agent.watch import Debouncer, Enqueue, start_observer
+from ftiscan.agent.watch import Debouncer, Enqueue, folders_under, start_observer, unwatched
 from ftiscan.reports.report import build_report, iso
 from ftiscan.scanner import selftest
 from ftiscan.scanner.engine import (
@@ -278,6 +279,26 @@ class Daemon:
         self.watch = f"off: watch:lost (a watch thread ended); periodic sweeps every {int(every)}s"
         self._log(f"lost the watch on the roots: sweeping every {int(every)}s")
 
+    def _check_watched(self, roots: Iterable[Path]) -> None:
+        """Fall back to periodic sweeps when a folder under ``roots`` has no watch
+        (watchdog gives up on one silently when the watches run out)."""
+        observer = self.observer
+        if observer is None:
+            return
+        missing = unwatched(observer, folders_under(roots))
+        if not missing:
+            return
+        self._stop_watch()
+        every = min(self.config.schedule.full_sweep, self.config.schedule.heartbeat)
+        self.watch = (
+            f"off: watch:exhausted ({len(missing)} folder(s) could not be watched); "
+            f"periodic sweeps every {int(every)}s"
+        )
+        self._log(
+            f"{len(missing)} folder(s) could not be watched (first: {missing[0]}): "
+            f"sweeping every {int(every)}s"
+        )
+
     def _stop_watch(self) -> None:
         if self.observer is not None:
             self.observer.stop()
@@ -464,6 +485,7 @@ class Daemon:
         if self.sweep_jobs > 1:
             self._log(f"sweep with {self.sweep_jobs} worker processes")
         result = self._scan(roots, roots, self.sweep_jobs)
+        self._check_watched(roots)  # before signing: the report says how it watches
         self.last_sweep = result.ended
         return self._sign_result("sweep", roots, result)
 
@@ -474,6 +496,7 @@ class Daemon:
             return None
         present = tuple(p for p in roots_of(wanted) if os.path.lexists(p))
         result = self._scan(present, roots_of(wanted))
+        self._check_watched(p for p in present if p.is_dir())  # new folders: watched?
         self._add_since(result.coverage)
         untold = self._untold()
         self._log(

@@ -10,6 +10,12 @@ old path (so the state can record it gone) and its new one.
 watches (inotify's ``max_user_watches``: ``OSError`` ENOSPC, or EMFILE for instances)
 it gives up watching and says why: the daemon then relies on periodic sweeps and
 says so in its reports.
+
+watchdog (7.x) gives up *silently* on a subfolder it cannot watch (ENOSPC once the
+watches run out, at scheduling or for a folder made later): only the root's failure
+reaches the caller. `unwatched` finds such folders by comparing the folders on disk
+with those the inotify emitters hold, so that a partial watch is not taken for a whole
+one.
 """
 
 from __future__ import annotations
@@ -18,14 +24,14 @@ import errno
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
-__all__ = ["Debouncer", "Enqueue", "start_observer"]
+__all__ = ["Debouncer", "Enqueue", "folders_under", "start_observer", "unwatched"]
 
 _OUT_OF_WATCHES = (errno.ENOSPC, errno.EMFILE)
 
@@ -94,7 +100,10 @@ def start_observer(
     roots: Iterable[Path], handler: FileSystemEventHandler
 ) -> tuple[BaseObserver | None, str | None]:
     """A started observer watching ``roots`` recursively, or (None, why not)."""
-    observer = Observer()
+    try:
+        observer = Observer()  # the inotify instance is made here (EMFILE when none is left)
+    except OSError as exc:
+        return None, _why(exc)
     try:
         for root in roots:
             if root.is_dir():
@@ -104,7 +113,42 @@ def start_observer(
         observer.stop()  # also ends the shared inotify thread the observer started
         if observer.is_alive():
             observer.join(5)
-        if exc.errno in _OUT_OF_WATCHES:
-            return None, f"watch:exhausted ({errno.errorcode.get(exc.errno or 0, 'OSError')})"
-        return None, f"watch:failed ({type(exc).__name__} {exc.errno})"
+        return None, _why(exc)
     return observer, None
+
+
+def _why(exc: OSError) -> str:
+    if exc.errno in _OUT_OF_WATCHES:
+        return f"watch:exhausted ({errno.errorcode.get(exc.errno or 0, 'OSError')})"
+    return f"watch:failed ({type(exc).__name__} {exc.errno})"
+
+
+def folders_under(roots: Iterable[Path]) -> Iterator[str]:
+    """Every folder under ``roots`` (roots included), not following links: what a
+    recursive watch must cover."""
+    for root in roots:
+        for folder, _, _ in os.walk(root, followlinks=False):
+            yield folder
+
+
+def watched_folders(observer: BaseObserver) -> set[str] | None:
+    """The folders an inotify observer really holds a watch on; None where watches are
+    not per folder (FSEvents, ReadDirectoryChangesW, polling) or watchdog's inotify
+    internals are not the known ones (then nothing can be said)."""
+    held: set[str] = set()
+    for emitter in list(observer.emitters):
+        group = getattr(emitter, "_inotify", None)
+        paths = getattr(group, "_active_callbacks_by_path", None)
+        if not isinstance(paths, dict):
+            return None
+        held.update(os.fsdecode(p).rstrip(os.sep) or os.sep for p in list(paths))
+    return held
+
+
+def unwatched(observer: BaseObserver, folders: Iterable[str]) -> list[str] | None:
+    """Those of ``folders`` (that still exist) the observer does not watch; None when
+    that cannot be known for this observer."""
+    held = watched_folders(observer)
+    if held is None:
+        return None
+    return sorted(f for f in folders if f.rstrip(os.sep) not in held and os.path.isdir(f))

@@ -33,6 +33,7 @@ class Agent:
         self.proc: subprocess.Popen[bytes] | None = None
         self.stderr = base / "stderr.log"
         self.secrets: set[str] = set()  # the TINs written, to check none is logged
+        self.prefix: list[str] = []  # a command the agent runs under (unshare ...)
 
     def write_config(self, text: str | None = None) -> None:
         self.config.write_text(
@@ -49,7 +50,7 @@ class Agent:
     def start(self, *extra: str) -> None:
         with self.stderr.open("ab") as err:
             self.proc = subprocess.Popen(
-                [str(FTISCAN), "agent", "run", "--config", str(self.config), *extra],
+                [*self.prefix, str(FTISCAN), "agent", "run", "--config", str(self.config), *extra],
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,

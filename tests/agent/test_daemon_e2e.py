@@ -8,7 +8,6 @@ the latencies seen are printed (seconds only, never a value from the data).
 
 from __future__ import annotations
 
-import errno
 import os
 import signal
 import subprocess
@@ -20,11 +19,8 @@ from typing import Any
 
 import pytest
 from watchdog.events import FileDeletedEvent, FileModifiedEvent, FileMovedEvent
-from watchdog.observers import Observer
 
-from ftiscan.agent import daemon as daemon_module
-from ftiscan.agent.daemon import Daemon
-from ftiscan.agent.watch import Debouncer, Enqueue, start_observer
+from ftiscan.agent.watch import Debouncer, Enqueue
 from ftiscan.reports.dsse import digest
 from tests.agent.conftest import FTISCAN
 from tests.agent.daemon_harness import WAIT, Agent
@@ -214,69 +210,6 @@ def test_enqueue_puts_both_ends_of_a_move_and_ignores_the_state_folder() -> None
     handler.dispatch(FileModifiedEvent("/r/state/state.sqlite3"))
     handler.dispatch(FileDeletedEvent("/r/c.csv"))
     assert queue.due() == [Path("/r/a.csv"), Path("/r/b.csv"), Path("/r/c.csv")]
-
-
-def test_start_observer_out_of_watches_says_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """inotify's ENOSPC when scheduling gives no observer and the reason."""
-
-    def exhausted(*args: object, **kwargs: object) -> None:
-        raise OSError(errno.ENOSPC, "inotify watch limit reached")
-
-    monkeypatch.setattr(Observer, "schedule", exhausted)
-    observer, why = start_observer([tmp_path], Enqueue(Debouncer(0.1)))
-    assert observer is None
-    assert why == "watch:exhausted (ENOSPC)"
-
-
-def test_daemon_without_watches_sweeps_periodically_and_says_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With no watch possible the daemon sweeps every heartbeat and every report says why."""
-    agent = Agent(tmp_path)
-    agent.write_config(
-        f"roots: [{agent.tree}]\n"
-        "schedule: {full_sweep: 1h, heartbeat: 1s, settle: 100ms}\n"
-        "budget: {cpu_percent: 100, pause_on_battery: false}\n"
-        f"state_dir: {agent.state}\n"
-    )
-    monkeypatch.setenv("FTISCAN_KEY_DIR", agent.env["FTISCAN_KEY_DIR"])
-    monkeypatch.setattr(
-        daemon_module, "start_observer", lambda roots, handler: (None, "watch:exhausted (ENOSPC)")
-    )
-    with (tmp_path / "daemon.log").open("w", encoding="utf-8") as stream:
-        running = Daemon(agent.config, stream=stream)
-        late = agent.tree / "late.csv"
-        seen: list[dict[str, Any]] = []
-
-        def watch() -> None:
-            deadline = time.monotonic() + WAIT
-            while time.monotonic() < deadline and not running.stop.is_set():
-                reports = agent.reports()
-                if reports and not late.exists():
-                    agent.write_records("late.csv", 2)
-                hits = [r for r in reports if str(late) in _paths(r)]
-                if hits:
-                    seen.append(hits[0])
-                    break
-                time.sleep(0.05)
-            running.stop.set()
-
-        watcher = threading.Thread(target=watch, name="test-watcher")
-        handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
-        watcher.start()
-        try:
-            assert running.run() == 0
-        finally:
-            watcher.join(WAIT)
-            for signum, handler in handlers.items():
-                signal.signal(signum, handler)
-    assert seen, (tmp_path / "daemon.log").read_text(encoding="utf-8")
-    assert seen[0]["scan"]["options"]["mode"] == "sweep"
-    first = agent.reports()[0]
-    assert first["scan"]["options"]["watch"].startswith("off: watch:exhausted (ENOSPC)")
-    assert "cannot watch the roots" in (tmp_path / "daemon.log").read_text(encoding="utf-8")
 
 
 def test_agent_run_refuses_a_malformed_config_with_file_and_line(tmp_path: Path) -> None:
