@@ -99,6 +99,40 @@ def test_enroll_with_a_wrong_fingerprint_leaves_the_token_unused(
     assert agent.pinned()["host_id"] == "laptop-17.example.gov"
 
 
+def test_enroll_stores_the_issued_fleet_key_and_never_replaces_another(
+    tmp_path: Path, tls: Tls
+) -> None:
+    """The fleet key counsel issues lands in fleet.key (0600); an agent holding a
+    different one refuses to replace it and stays unenrolled."""
+    fleet = tmp_path / "fleet.key"
+    fleet.write_text("ab" * 32 + "\n")
+    fleet.chmod(0o600)
+    served = Intake(tmp_path / "intake", tls, "--fleet-key", str(fleet)).start()
+    try:
+        agent = Agent(tmp_path / "agent")
+        done = agent.enroll(served)
+        assert done.returncode == 0, done.stderr
+        stored = agent.keys / "fleet.key"
+        assert stored.read_text() == "ab" * 32 + "\n"
+        assert stored.stat().st_mode & 0o777 == 0o600
+        assert f"fleet key stored in {stored}" in done.stdout
+        assert agent.enroll(served).stdout.count(f"fleet key unchanged ({stored})") == 1
+        other = Agent(tmp_path / "other")
+        other.keys.mkdir(parents=True)
+        (other.keys / "fleet.key").write_text("cd" * 32 + "\n")
+        (other.keys / "fleet.key").chmod(0o600)
+        done = other.enroll(served)
+        assert done.returncode == 2
+        assert done.stderr.startswith(
+            f"ftiscan: error: {other.keys / 'fleet.key'} holds another fleet key than the "
+            "intake issues; it was not replaced"
+        )
+        assert (other.keys / "fleet.key").read_text() == "cd" * 32 + "\n"
+        assert not (other.keys / "intake.json").exists()
+    finally:
+        served.stop()
+
+
 def test_wrong_ca_is_a_clear_certificate_error(intake: Intake, agent: Agent) -> None:
     """A certificate that does not chain to --ca is said in one line, without a traceback,
     by enroll and by submit."""
@@ -199,6 +233,29 @@ def test_submit_killed_mid_send_then_resent_is_stored_once(
     assert stored["reports"] == agent.chain()
     assert stored["receipts"] == agent.receipts()
     assert sorted(stored["reports"]) == [1, 2]
+
+
+def test_submit_honours_retry_after_when_rate_limited(tmp_path: Path, tls: Tls) -> None:
+    """Past the intake's per-agent burst, 429 with Retry-After: the agent waits at least
+    that long (more than its backoff cap) and delivers every report once."""
+    served = Intake(tmp_path / "intake", tls, "--rate", "1/s").start()
+    try:
+        agent = Agent(tmp_path / "agent")
+        assert agent.enroll(served).returncode == 0
+        agent.scan()
+        agent.copies(13)
+        done = agent.run("submit", "--wait", "--backoff-cap", "0.2", "--max-wait", "120")
+        assert done.returncode == 0, done.stderr
+        limited = [x for x in _lines(done.stderr) if "the intake answered 429 rate-limited" in x]
+        assert limited
+        waits = [float(x.split("next try in ")[1].removesuffix(" s")) for x in limited]
+        assert min(waits) >= 1.0  # Retry-After (whole seconds, at least 1), not the 0.2 s cap
+        assert _lines(done.stdout)[-1] == "14 delivered now; 0 in the outbox"
+        stored = served.export(tmp_path / "export")
+        assert stored["reports"] == agent.chain()
+        assert sorted(stored["reports"]) == list(range(1, 15))
+    finally:
+        served.stop()
 
 
 def test_a_receipt_that_does_not_verify_leaves_the_report_pending(
