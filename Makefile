@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.signing
 	$(BIN)/python -m bench.edm
 	$(BIN)/python -m bench.daemon
+	$(BIN)/python -m bench.intake
 
 clean:
 	rm -rf $(VENV) .typecheck out build *.egg-info .mypy_cache .ruff_cache
