@@ -286,3 +286,35 @@ def test_app_login_link_works_once_and_its_cookie_opens_only_the_fleet_page(
     _refused(client.call("GET", f"/fleet/login?ticket={expired}"), "unauthorized")
     forged = mint_ticket("another-credential-entirely")
     _refused(client.call("GET", f"/fleet/login?ticket={forged}"), "unauthorized")
+
+
+def test_app_two_intakes_on_one_postgresql_database_store_once(
+    pg_url: str, tmp_path: Path, tls: Tls
+) -> None:
+    """Two intake processes on one PostgreSQL database (as behind a load balancer):
+    a report stored through one is a resend through the other, with the same receipt,
+    and a session cookie from one opens the other's fleet page."""
+    one = new_intake(tmp_path / "one", tls, db=pg_url).start()
+    two = new_intake(tmp_path / "two", tls, db=pg_url)
+    two.admin = one.admin
+    two.credential.write_text(one.admin + "\n", encoding="ascii")
+    two.credential.chmod(0o600)
+    (tmp_path / "two" / "intake.key").write_bytes(one.key.read_bytes())
+    (tmp_path / "two" / "intake.key").chmod(0o600)
+    two.start()
+    try:
+        agent = Agent(tmp_path / "a", "pg.example.gov")
+        assert agent.enroll(two.client(), one.tokens()[0]).status == 201
+        envelope = agent.sign("critical")
+        first = agent.submit(one.client(), envelope)
+        assert first.status == 201, first.body
+        again = agent.submit(two.client(), envelope)
+        assert (again.status, again.body) == (200, first.body)
+        login = one.client().call("GET", f"/fleet/login?ticket={mint_ticket(one.admin)}")
+        session = {"Cookie": login.headers["set-cookie"].split(";", 1)[0]}
+        page = two.client().call("GET", "/fleet", headers=session)
+        assert page.status == 200
+        assert b'data-host="pg.example.gov" data-highest="critical" data-records="3"' in page.body
+    finally:
+        assert two.stop() == 0, two.log()
+        assert one.stop() == 0, one.log()
