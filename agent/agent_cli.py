@@ -68,6 +68,7 @@ def run(config_path: Path, key_dir: Path | None, state_dir: Path | None, verbose
 def _text(status: dict[str, Any]) -> str:
     files = status["files"] or {}
     heads = ", ".join(f"{h['key_id'][:16]} #{h['sequence']}" for h in status["chain"]) or "none"
+    outbox = f"{status['outbox']} report(s) without a receipt"
     state = f"running (pid {status['pid']})" if status["running"] else "not running"
     lines = [
         f"agent: {state}",
@@ -79,7 +80,10 @@ def _text(status: dict[str, Any]) -> str:
         f"queue: {status['queue']}",
         f"watch: {status['watch'] or 'unknown'}",
         f"chain head: {heads}",
+        f"outbox: {outbox}",
     ]
+    if status["submission"]:
+        lines.append(f"submission: {status['submission']}")
     if status["paused"]:
         lines.append(f"paused: {status['paused']}")
     return "\n".join(lines)

@@ -20,6 +20,10 @@ lets sweeps use N worker processes. The watchdog observer's threads only enqueue
   ``scan.options.watch``.
 * Between files and batches it calls `Governor.step`; while `Governor.paused` gives a
   reason it takes no new work (heartbeats go on).
+* **Submission**: when the agent is enrolled (``ftiscan enroll``), a thread empties
+  the outbox into the pinned intake (`ftiscan.reports.submit.Submitter`: retries with
+  backoff, a report leaves the outbox only with a verified receipt); without an
+  enrolment, reports wait in the outbox for ``ftiscan submit`` or ``ftiscan bundle``.
 * SIGTERM / SIGINT stop it within seconds (the observer is joined, the state flushed);
   SIGHUP reloads the config (a malformed one is logged with file and line, and the
   running config stays).
@@ -50,10 +54,12 @@ from ftiscan.agent.config import AgentConfig, load_config
 from ftiscan.agent.governor import Governor
 from ftiscan.agent.incremental import StateKnown, reconcile_news, sign_with_news
 from ftiscan.agent.journal import Journal, Signed
-from ftiscan.agent.paths import default_state_dir
+from ftiscan.agent.paths import default_key_dir, default_state_dir
 from ftiscan.agent.state import News, State
 from ftiscan.agent.watch import Debouncer, Enqueue, folders_under, start_observer, unwatched
+from ftiscan.reports.outbox import Outbox
 from ftiscan.reports.report import build_report, iso
+from ftiscan.reports.submit import Event, SubmitError, Submitter, load_pinned
 from ftiscan.scanner import selftest
 from ftiscan.scanner.engine import (
     Context,
@@ -79,6 +85,7 @@ __all__ = ["PID_FILE", "STATUS_FILE", "Daemon", "DaemonError", "log", "read_stat
 PID_FILE = "agent.pid"
 STATUS_FILE = "agent.status.json"
 MAX_BATCH = 1000  # paths per batch report
+SUBMIT_POLL = 1.0  # seconds: how soon a new report in the outbox is sent
 
 
 class DaemonError(FtiscanError):
@@ -133,8 +140,11 @@ def read_status(state_dir: Path) -> dict[str, Any]:
                 if p.name.endswith(".dsse.json") and p.name.split(".")[0].isdigit()
             )
             if numbers:
-                heads.append({"key_id": folder.name, "sequence": numbers[-1]})
+                depth = Outbox(state_dir, folder.name).depth()
+                heads.append({"key_id": folder.name, "sequence": numbers[-1], "outbox": depth})
     out["chain"] = heads
+    out["outbox"] = sum(h["outbox"] for h in heads)
+    out["submission"] = status.get("submission") if running else None
     return out
 
 
@@ -185,6 +195,9 @@ class Daemon:
         self._since_start = time.time()
         self.sweep_now = False
         self.paused: str | None = None  # why the governor holds the agent, while it does
+        self.submission: str | None = None  # the submitter's last word, for status
+        self._submit_stop = threading.Event()
+        self._submitter: threading.Thread | None = None
         self.last_sweep: float | None = None
         self.last_heartbeat: float | None = None
         self.last_report: float | None = None
@@ -518,6 +531,56 @@ class Daemon:
     def _heartbeat_due(self) -> bool:
         return time.monotonic() - self._heartbeat_at >= self.config.schedule.heartbeat
 
+    # -- submission --------------------------------------------------------------------
+
+    def _on_submit(self, event: Event) -> None:
+        self.submission = event.message()
+        if event.kind != "delivered" and event.kind != "duplicate":
+            self._log(f"submit: {event.message()}")
+
+    def _start_submitter(self) -> None:
+        """Send the outbox to the intake the agent enrolled with, in a thread."""
+        try:
+            pinned = load_pinned(self.key_dir or default_key_dir())
+        except SubmitError as exc:
+            self._log(f"not submitting: {exc}")
+            return
+        if pinned is None:
+            where = f" ({self.config.intake.url})" if self.config.intake else ""
+            self._log(f"not enrolled with an intake{where}: reports stay in the outbox")
+            return
+        if self.config.intake is not None and self.config.intake.url != pinned.url:
+            self._log(
+                f"intake.url {self.config.intake.url} is not the enrolled {pinned.url}: "
+                "submitting to the enrolled one"
+            )
+        try:
+            ca = self.config.intake.ca if self.config.intake is not None else None
+            submitter = Submitter(
+                Outbox(self.state_dir, self.journal.key_id),
+                pinned,
+                client=pinned.client(ca),
+                on_event=self._on_submit,
+            )
+        except (SubmitError, OSError) as exc:
+            self._log(f"not submitting: {exc}")
+            return
+        self._log(f"submitting to {pinned.url}")
+        self._submitter = threading.Thread(
+            target=submitter.run,
+            args=(self._submit_stop,),
+            kwargs={"idle": SUBMIT_POLL},
+            name="ftiscan-submit",
+            daemon=True,  # a request in flight must not hold the stop; the outbox keeps it
+        )
+        self._submitter.start()
+
+    def _stop_submitter(self) -> None:
+        self._submit_stop.set()
+        if self._submitter is not None:
+            self._submitter.join(3.0)
+            self._submitter = None
+
     # -- status ------------------------------------------------------------------------
 
     def _write_status(self, paused: str | None = None) -> None:
@@ -533,6 +596,7 @@ class Daemon:
             "watch": self.watch,
             "paused": paused,
             "chain": {"key_id": self.journal.key_id, "sequence": sequence},
+            "submission": self.submission,
         }
         text = json.dumps(data, sort_keys=True)
         if text != self._status_written:
@@ -556,10 +620,12 @@ class Daemon:
             self._configure(self.config)
             self._heartbeat_at = time.monotonic()
             self._start_watch()  # before the sweep: nothing written during it is missed
+            self._start_submitter()
             with contextlib.suppress(_Stopped):  # a stop between two files
                 self._loop()
             self._sign_stop()
         finally:
+            self._stop_submitter()
             self._stop_watch()
             self._release()
             with contextlib.suppress(Exception):
