@@ -9,6 +9,7 @@ import pytest
 PACKAGES = [
     "ftiscan.agent",
     "ftiscan.reports",
+    "ftiscan.reports.intake",
     "ftiscan.scanner",
     "ftiscan.scanner.extract",
     "ftiscan.scanner.validators",
