@@ -314,9 +314,10 @@ def test_bundle_import_and_receipts_back(intake: Intake, agent: Agent, tmp_path:
     """bundle -> intake import -> receipts back with submit --receipts; a tampered
     receipts file is refused and the report stays pending."""
     assert agent.enroll(intake).returncode == 0
-    agent.scan(3)
+    agent.scan()
+    agent.copies(2)
     assert agent.run("submit").returncode == 0
-    agent.scan(2)
+    agent.copies(2)
     bundle = tmp_path / "usb" / "laptop.bundle"
     done = agent.run("bundle", "-o", str(bundle))
     assert done.returncode == 0, done.stderr
