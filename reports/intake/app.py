@@ -16,6 +16,11 @@ Tickets and sessions are HMACs under keys derived from the admin credential, so
 several intake processes behind a load balancer accept each other's sessions; a
 ticket is spent once per process (a short lifetime bounds the rest).
 
+Reports are rated per agent key, by the key id the envelope names (claimed, not yet
+verified: the check must come before the work). A report whose signature then fails
+gives its token back, and the sender's address is charged instead, so that a flood of
+envelopes naming another agent's key id cannot slow that agent down.
+
 Nothing here logs a query string (tickets travel in one) or a request body.
 """
 
@@ -57,6 +62,7 @@ __all__ = [
     "DEFAULT_ENROLL_RATE",
     "DEFAULT_MAX_BODY",
     "SESSION_COOKIE",
+    "UNPROVEN",
     "IntakeService",
     "Settings",
     "create_app",
@@ -71,6 +77,10 @@ DEFAULT_ENROLL_RATE = Rate(2.0, 20.0)  # one office behind one NAT enrols many l
 MAX_SMALL_BODY = 64 * 1024  # enrolment, tokens: a few hundred bytes each
 MAX_TOKENS = 10_000
 SESSION_COOKIE = "ftiscan_fleet"
+#: Refusals that leave open whose report it was (the signature was not verified).
+UNPROVEN = frozenset(
+    {"not-envelope", "not-canonical", "bad-base64", "payload-type", "unknown-key", "bad-signature"}
+)
 TICKET_TTL = 300.0
 SESSION_TTL = 8 * 3600.0
 
@@ -323,7 +333,19 @@ def create_app(intake: IntakeService, settings: Settings | None = None) -> Starl
         wait = agent_rates.take(signer if signer is not None else "addr:" + _client(request))
         if wait is not None:
             raise Refusal("rate-limited", "too many reports from this agent; slow down", wait)
-        stored, receipt = await anyio.to_thread.run_sync(intake.accept, body)
+        try:
+            stored, receipt = await anyio.to_thread.run_sync(intake.accept, body)
+        except IntakeError as exc:
+            if signer is not None and exc.code in UNPROVEN:
+                # Not that agent's report: give its token back and charge the sender's
+                # address, so that forged key ids cannot drain a real agent's bucket.
+                agent_rates.refund(signer)
+                wait = agent_rates.take("addr:" + _client(request))
+                if wait is not None:
+                    raise Refusal(
+                        "rate-limited", "too many refused reports from this address", wait
+                    ) from None
+            raise
         return Response(receipt, 201 if stored else 200, media_type=REPORT_CONTENT_TYPE)
 
     async def tokens(request: Request) -> Response:

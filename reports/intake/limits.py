@@ -99,6 +99,14 @@ class Rates:
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.rate.per_second
 
+    def refund(self, key: str) -> None:
+        """Give back the token `take` took for ``key`` (the request turned out not to
+        be that key's: its signature did not verify)."""
+        with self._lock:
+            if key in self._buckets:
+                tokens, at = self._buckets[key]
+                self._buckets[key] = (min(self.rate.burst, tokens + 1.0), at)
+
     def _forget(self, now: float) -> None:
         """Drop full buckets (they say nothing a new one would not) once the table
         is large; past ``max_keys`` drop the fullest ones."""

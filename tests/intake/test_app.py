@@ -214,7 +214,8 @@ def test_app_unknown_paths_and_methods_answer_json(served: Intake) -> None:
 
 def test_app_rate_limits_per_agent_key_and_enrolments_per_address(tmp_path: Path, tls: Tls) -> None:
     """Past the burst an agent gets 429 with Retry-After; another agent is not slowed;
-    enrolments from one address have their own bucket."""
+    enrolments from one address have their own bucket; forged envelopes naming an
+    agent's key id are charged to the sending address, not to that agent."""
     intake = new_intake(tmp_path / "i", tls, "--rate", "1/min", "--enroll-rate", "1/min").start()
     try:
         client = intake.client()
@@ -237,6 +238,12 @@ def test_app_rate_limits_per_agent_key_and_enrolments_per_address(tmp_path: Path
         ]
         assert enrolled[:8] == [201] * 8  # two enrolments above used the burst's first two
         assert enrolled[8] == 429
+        forged = _tamper_signature(calm.sign())  # calm's key id, not calm's signature
+        answers = [calm.submit(client, forged) for _ in range(10)]
+        assert [a.json()["error"] for a in answers] == ["bad-signature"] * 10
+        _refused(calm.submit(client, forged), "rate-limited")  # the address pays
+        honest = calm.journal.path_of(2).read_bytes()
+        assert calm.submit(client, honest).status == 201  # calm's bucket is untouched
     finally:
         assert intake.stop() == 0, intake.log()
 

@@ -114,3 +114,18 @@ def test_read_limited_refuses_a_declared_length_before_reading() -> None:
     with pytest.raises(BodyTooLarge, match="larger than 10 bytes"):
         asyncio.run(read_limited(_chunks([b"x"], seen), 10, 11))
     assert seen == []
+
+
+def test_rates_refund_gives_a_token_back_up_to_the_burst() -> None:
+    """A refunded token can be taken again; refunds never raise a bucket past its burst."""
+    clock = Clock()
+    rates = Rates(Rate(1.0, 2.0), clock=clock)
+    assert [rates.take("a"), rates.take("a")] == [None, None]
+    assert rates.take("a") is not None
+    rates.refund("a")
+    assert rates.take("a") is None
+    for _ in range(5):
+        rates.refund("a")
+    assert [rates.take("a") is None for _ in range(3)] == [True, True, False]
+    rates.refund("unknown")  # a key never seen has a full bucket already
+    assert "unknown" not in rates._buckets
