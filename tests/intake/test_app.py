@@ -325,3 +325,27 @@ def test_app_two_intakes_on_one_postgresql_database_store_once(
     finally:
         assert two.stop() == 0, two.log()
         assert one.stop() == 0, one.log()
+
+
+def test_app_answers_unavailable_when_the_database_is_gone(
+    pg_server: str, pg_url: str, tmp_path: Path, tls: Tls
+) -> None:
+    """With its database gone, the intake says 503 unavailable (with Retry-After) to
+    the health probe and to a report, which the agent then keeps and sends again."""
+    import psycopg
+
+    intake = new_intake(tmp_path / "i", tls, db=pg_url).start()
+    try:
+        client = intake.client()
+        agent = Agent(tmp_path / "a", "gone.example.gov")
+        assert agent.enroll(client, intake.tokens()[0]).status == 201
+        assert client.call("GET", "/v1/health").status == 200
+        name = pg_url.rsplit("/", 1)[1]
+        with psycopg.connect(pg_server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')  # a random hex name
+        _refused(client.call("GET", "/v1/health"), "unavailable")
+        answer = agent.submit(client, agent.sign())
+        _refused(answer, "unavailable")
+        assert int(answer.headers["retry-after"]) >= 1
+    finally:
+        assert intake.stop() == 0, intake.log()
