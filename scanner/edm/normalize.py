@@ -75,7 +75,7 @@ __all__ = [
 
 #: Bumped whenever a key changes for some input: an index records the version it was
 #: built with, and an agent refuses an index built by another normaliser.
-NORMALIZER_VERSION = 2  # 2: street keys from every word of the line
+NORMALIZER_VERSION = 3  # 2: street keys from every word of the line; 3: "#" ends it
 
 #: Longest street cell parsed (folded characters): longer cells are prose, not a line.
 MAX_STREET_CHARS = 200
@@ -382,6 +382,8 @@ def _from_tags(tags: dict[str, str]) -> Street | None:
         tags.get(label, "")
         for label in ("StreetNamePreModifier", "StreetNamePreType", "StreetName")
     ).split()
+    if any(w.startswith("#") for w in words):
+        return None  # "#12" read as a street name: the labels are off, the hand rules decide
     post = tags.get("StreetNamePostType", "").split()
     words += post[:-1]  # "RIDGE PARKWAY" as one post-type: RIDGE is a name word
     suffix = post[-1] if post else ""

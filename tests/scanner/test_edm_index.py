@@ -259,7 +259,7 @@ def _reforged(built: Built, change: Callable[[dict[str, Any]], None], body: byte
         (
             "normalizer",
             7,
-            "built with normaliser 7; this ftiscan normalises as version 2: rebuild the index",
+            "built with normaliser 7; this ftiscan normalises as version 3: rebuild the index",
         ),
     ],
 )
