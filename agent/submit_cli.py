@@ -329,9 +329,10 @@ def submit(
 
     try:
         submitter = Submitter(outbox, pinned, pinned.client(ca), Backoff(cap=backoff_cap), tell)
-        outbox.clear_backoff()  # asked now: what is pending is due now
-        if retry_refused:
-            outbox.clear_refusals()
+        with outbox.sending():  # not while the daemon's submitter writes it
+            outbox.clear_backoff()  # asked now: what is pending is due now
+            if retry_refused:
+                outbox.clear_refusals()
         deadline = None if max_wait is None else time.monotonic() + max_wait
         while True:
             wait = submitter.step()

@@ -22,6 +22,10 @@ state folder (``STATE``), per agent key id::
   (every report is then simply due again, and the intake answers a resend with the
   same receipt).
 
+One submitter at a time sends an outbox (`Outbox.sending`, an OS file lock on
+``STATE/outbox/<key id>/.lock``, released by the OS when the holder dies): the daemon
+and a manual ``ftiscan submit`` take turns instead of racing over the delivery state.
+
 `Outbox.pending` checks the existence of receipt files, not their signatures (each was
 verified before it was stored); `Outbox.audit` verifies all of them again.
 """
@@ -30,7 +34,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+import sys
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -89,6 +96,18 @@ class Outbox:
         self.chain_dir = state_dir / "chain" / key_id
         self.receipt_dir = state_dir / "receipts" / key_id
         self.delivery_path = state_dir / "outbox" / key_id / "delivery.json"
+
+    @contextlib.contextmanager
+    def sending(self) -> Iterator[None]:
+        """Hold the outbox's send lock (waits for another submitter's turn to end)."""
+        folder = self.delivery_path.parent
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(folder / ".lock", "a+b") as handle:
+            _lock(handle.fileno())
+            try:
+                yield
+            finally:
+                _unlock(handle.fileno())
 
     # -- what is there ------------------------------------------------------------
 
@@ -228,6 +247,32 @@ class Outbox:
         if sequence in deliveries:
             del deliveries[sequence]
             self._save(deliveries)
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _lock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        while True:
+            try:
+                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+                return
+            except OSError:  # LK_LOCK gives up after 10 s: keep waiting
+                continue
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _numbers(folder: Path, pattern: re.Pattern[str]) -> list[int]:

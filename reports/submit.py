@@ -489,7 +489,10 @@ class Submitter:
         """Send every due report in sequence order, up to the first that must wait;
         return the seconds until the next is due (``math.inf``: none pending but
         refused ones). Refused reports are skipped (sent with ``retry_refused``)."""
-        now = time.time() if now is None else now
+        with self.outbox.sending():  # the daemon and `ftiscan submit` take turns
+            return self._step(time.time() if now is None else now, retry_refused)
+
+    def _step(self, now: float, retry_refused: bool) -> float:
         deliveries = self.outbox.deliveries()
         for sequence in self.outbox.pending():
             state = deliveries.get(sequence)

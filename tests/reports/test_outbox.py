@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -207,3 +209,25 @@ def test_event_messages_say_what_happened() -> None:
     assert Event(4, "retry", "unreachable", "connection refused", 2.25).message() == (
         "report 4: connection refused; next try in 2.2 s"
     )
+
+
+def test_one_submitter_at_a_time_holds_the_outbox(tmp_path: Path) -> None:
+    """A second holder of the send lock (another process: the daemon beside a manual
+    `ftiscan submit`) waits until the first lets go."""
+    outbox = Outbox(tmp_path, "k" * 64)
+    script = (
+        "import sys, time; from pathlib import Path; from ftiscan.reports.outbox import Outbox\n"
+        "with Outbox(Path(sys.argv[1]), 'k' * 64).sending():\n"
+        "    print('held', flush=True); time.sleep(float(sys.argv[2]))\n"
+    )
+    with outbox.sending():
+        other = subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path), "0"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        with pytest.raises(subprocess.TimeoutExpired):
+            other.wait(timeout=1.0)  # blocked on the lock this process holds
+    out, _ = other.communicate(timeout=30)
+    assert other.returncode == 0
+    assert out == "held\n"
