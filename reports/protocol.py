@@ -21,7 +21,9 @@ Counsel endpoints (``Authorization: Bearer <admin credential>``, never an agent 
 
 * ``POST /v1/admin/tokens`` ``{"count": n, "ttl": seconds}`` -> ``{"tokens": [...],
   "expires": iso}``; ``PUT /v1/admin/inventory`` (CSV, column ``host_id``);
-  ``GET /v1/fleet`` (JSON) and ``GET /fleet`` (HTML): the fleet view.
+  ``GET /v1/fleet`` (JSON) and ``GET /fleet`` (HTML): the fleet view;
+  ``POST /v1/admin/fleet-link`` -> a one-time ``/fleet/login?ticket=`` link (5 minutes)
+  that a browser exchanges for an 8-hour HttpOnly cookie valid for ``/fleet`` only.
 
 Every refusal is ``{"error": CODE, "reason": text}`` with one of the `ERRORS` codes.
 An agent retries only what `retryable` says (the intake down, overloaded or rate
@@ -71,6 +73,8 @@ ERRORS: dict[str, int] = {
     "too-large": 413,
     "rate-limited": 429,  # with Retry-After
     "unavailable": 503,  # storage down, shutting down
+    "not-found": 404,  # no such endpoint
+    "method-not-allowed": 405,
 }
 
 
