@@ -315,7 +315,7 @@ def _known(
         state = State.in_folder(state_dir)
     except StateError as exc:
         fail(str(exc))
-    return StateKnown(state, scan_context(options, packs, index), options.roots)
+    return StateKnown(state, scan_context(options, packs, index), options.roots, options.key)
 
 
 def scan_context(
@@ -329,7 +329,8 @@ def scan_context(
         "edm": None if index is None else index.digest,
         "approved": list(options.approved),
         "limits": dataclasses.asdict(options.limits),
-        # which fingerprint key (not the key): stored fingerprints are under it
+        "digest": "hmac-sha256",  # how content digests are made (plain SHA-256 before)
+        # which fingerprint key (not the key): stored fingerprints and digests are under it
         "key": hashlib.sha256(b"ftiscan fingerprint key id\0" + options.key).hexdigest(),
     }
 

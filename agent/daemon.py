@@ -401,7 +401,11 @@ class Daemon:
         state = State.in_folder(self.state_dir)
         try:
             known = StateKnown(
-                state, self.context, gone_roots, on_read=self._read if self.verbose else None
+                state,
+                self.context,
+                gone_roots,
+                self.options.key,
+                on_read=self._read if self.verbose else None,
             )
             try:
                 if roots:

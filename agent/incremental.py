@@ -3,9 +3,9 @@
 A file is not read again when the state holds its outcome for the same scan context
 and (in this order) its path has the same identity (device, inode, size, mtime,
 ctime), or it is the same file renamed or moved within its file system (the old
-path gone), or its content has a SHA-256 the state knows (a copy, a move across file
+path gone), or its content has a keyed digest the state knows (a copy, a move across file
 systems: hashed only once the state knows some files). Each file read is stored with
-its SHA-256 (the workers hash it after the scan, from the page cache) as soon as its
+its keyed digest (the workers hash it after the scan, from the page cache) as soon as its
 outcome is back, so that a killed agent reads nothing again after a restart; files
 found unchanged or moved are marked in transactions of `BATCH`.
 
@@ -54,14 +54,16 @@ class StateKnown:
         state: State,
         context: dict[str, Any],
         roots: Sequence[Path],
+        key: bytes,
         on_read: Callable[[Path], None] | None = None,
     ) -> None:
         self.state = state
+        self.key = key  # the fingerprint key: content digests are keyed with it
         self.on_read = on_read  # told of each file read, once its outcome is stored
         self.roots = tuple(roots)
         self.started = time.time()
-        key = json.dumps(context, sort_keys=True, separators=(",", ":"))
-        self.context = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+        described = json.dumps(context, sort_keys=True, separators=(",", ":"))
+        self.context = "sha256:" + hashlib.sha256(described.encode()).hexdigest()
         self.reuse = state.get(_CONTEXT) == self.context
         self._digests = self.reuse and state.counts()["tracked"] > 0
         self._stored: list[tuple[FileEntry, FileOutcome, str | None]] = []
@@ -78,7 +80,7 @@ class StateKnown:
         else:
             outcome = self.state.moved(entry)
             if outcome is None and self._digests:
-                digest = file_digest(entry)
+                digest = file_digest(entry, self.key)
                 if digest is not None:
                     outcome = self.state.by_digest(digest, entry.size, entry.path)
                     if outcome is None:

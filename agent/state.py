@@ -6,8 +6,10 @@ What it keeps, per file path seen by a scan or a sweep:
   rescan skips a file whose identity is unchanged (`State.unchanged`), and a file
   renamed or moved within its file system (same device, inode, size and mtime) is not
   read again (`State.moved`);
-* the SHA-256 of its content when it was computed, so that a copy or a move across
-  file systems with the same bytes is not scanned again either (`State.by_digest`);
+* a keyed digest of its content (HMAC-SHA-256 under a key derived from the fingerprint
+  key: a plain hash of a file holding only an SSN could be brute-forced) when it was
+  computed, so that a copy or a move across file systems with the same bytes is not
+  scanned again either (`State.by_digest`);
 * its last outcome: kind, findings, the reason it was skipped or read in part, the
   parts not read. Findings carry only rule, counts, locations, masked forms and keyed
   fingerprints: the database holds no plaintext of what was found;

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import heapq
+import hmac
 import multiprocessing
 import os
 import threading
@@ -242,17 +243,21 @@ def scan_stream(
     return result.kind, result.findings, result.reason, result.again
 
 
-def file_digest(entry: FileEntry) -> str | None:
-    """SHA-256 (hex) of the file's content, read as the scan reads it; None if it
-    cannot be read or is no longer the file the walk saw."""
+def file_digest(entry: FileEntry, key: bytes) -> str | None:
+    """Keyed digest (HMAC-SHA-256, hex) of the file's content, read as the scan reads
+    it; None if it cannot be read or is no longer the file the walk saw.
+
+    Keyed (by a key derived from the fingerprint key) because a plain SHA-256 of a
+    small file, one holding only an SSN say, can be brute-forced from the state
+    database of a stolen laptop; the key stays in the key folder."""
+    mac = hmac.new(hashlib.sha256(b"ftiscan content digest\0" + key).digest(), None, "sha256")
     try:
         with open_readonly(entry) as fh:
-            sha = hashlib.sha256()
             while chunk := fh.read(1024 * 1024):
-                sha.update(chunk)
+                mac.update(chunk)
     except (ExtractError, OSError):
         return None
-    return sha.hexdigest()
+    return mac.hexdigest()
 
 
 def scan_entry(ctx: Context, entry: FileEntry) -> FileOutcome:
@@ -280,7 +285,7 @@ def scan_entry(ctx: Context, entry: FileEntry) -> FileOutcome:
     outcome.findings = result.findings
     outcome.unread = result.unread
     if ctx.options.digests:
-        outcome.digest = file_digest(entry)
+        outcome.digest = file_digest(entry, ctx.options.key)
     reason = result.reason
     if reason is not None and reason.startswith("unsupported") and not result.findings:
         outcome.skipped = f"unsupported:{result.kind}"

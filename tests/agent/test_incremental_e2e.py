@@ -142,3 +142,24 @@ def test_news_survives_a_kill_while_its_report_is_signed(tmp_path: Path, point: 
     in_after = [g["path"] for g in after["coverage"]["gone"]]
     assert in_after == ([str(victim)] if point == "journal-written" else [])
     assert after["coverage"]["files_reused"] == first["coverage"]["files_scanned"] - 1
+
+
+def test_stored_content_digests_are_keyed(tmp_path: Path) -> None:
+    """The state keeps no plain SHA-256 of any file: a small file holding only an SSN
+    would be brute-forced from it. Each stored digest is an HMAC under the install's key."""
+    import hashlib
+    import sqlite3
+
+    tree = Tree(tmp_path)
+    tree.scan()
+    db = sqlite3.connect(tmp_path / "state" / "state.sqlite3")
+    try:
+        rows = db.execute("SELECT path, digest FROM files WHERE digest IS NOT NULL").fetchall()
+    finally:
+        db.close()
+    assert len(rows) >= 10
+    plain = sum(
+        1 for path, digest in rows if hashlib.sha256(Path(path).read_bytes()).hexdigest() == digest
+    )
+    assert plain == 0
+    assert all(len(digest) == 64 for _, digest in rows)
