@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from ftiscan.scanner.edm.match import EdmMatcher
 
 MAX_LISTED_SKIPS = 10_000
+EXIT_ORPHANED = 70  # a worker whose scan died (EX_SOFTWARE): nothing to report to
 
 
 @dataclass(frozen=True)
@@ -307,6 +308,26 @@ def _init_worker(options: ScanOptions) -> None:
     # and does not import jsonschema.
     _WORKER = Context(options, pack_set_from_sources(options.pack_sources, check_schema=False))
     _lower_priority()
+    _exit_with_parent()
+
+
+def _exit_with_parent() -> None:
+    """End this worker as soon as the scan that started it is gone.
+
+    A scan killed with ``kill -9`` (or a power-cut-like crash) cannot shut its pool
+    down, and an idle worker waits on its task queue forever: orphans that held
+    memory and open files until the next reboot. The spawn start method hands each
+    worker a sentinel of its parent that becomes ready when the parent dies (on
+    every OS); a daemon thread waits on it and ends the process at once."""
+    parent = multiprocessing.parent_process()
+    if parent is None:  # pragma: no cover - only ever called in a pool's worker
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(EXIT_ORPHANED)
+
+    threading.Thread(target=watch, name="ftiscan-parent-watch", daemon=True).start()
 
 
 def _lower_priority() -> None:
