@@ -137,8 +137,11 @@ def _parse(path: Path) -> tuple[bytes, yaml.Node | None, Any]:
         text = data.decode("utf-8")
         root = yaml.compose(text, Loader=_Loader)
         doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
-    except UnicodeDecodeError:
-        raise ConfigError(path, 1, "not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        # The bytes before the bad one decode: count the line's characters up to it.
+        column = len(data[data.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode()) + 1
+        raise ConfigError(path, line, f"not UTF-8 text (byte {exc.start})", column) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -148,9 +151,9 @@ def _parse(path: Path) -> tuple[bytes, yaml.Node | None, Any]:
         line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
         raise ConfigError(path, line, f"not valid YAML: {exc.reason}", column) from None
     except RecursionError:
-        raise ConfigError(path, 1, "not valid YAML: nested too deeply") from None
+        raise ConfigError(path, 1, "not valid YAML: nested too deeply", 1) from None
     except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # e.g. 2001-13-01
-        raise ConfigError(path, 1, f"not valid YAML: {exc}") from None
+        raise ConfigError(path, 1, f"not valid YAML: {exc}", 1) from None
     return data, root, doc
 
 
