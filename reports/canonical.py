@@ -10,18 +10,22 @@ signature ever depends on float formatting. Lone surrogates are refused: they ha
 UTF-8 form.
 
 `parse` is the strict reader: it refuses floats, duplicate keys (two readers could
-see different values), out-of-range integers and bytes that are not UTF-8.
+see different values), out-of-range integers, bytes that are not UTF-8, escaped lone
+surrogates and nesting
+deeper than the interpreter's recursion limit, always as `CanonicalError`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 __all__ = ["MAX_INT", "CanonicalError", "canonical_bytes", "parse"]
 
 MAX_INT = 2**53 - 1
 _BMP_SORT_SAFE = "\ud7ff"  # below U+D800, code point order is UTF-16 code unit order
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # may decode to a lone surrogate
 
 
 class CanonicalError(ValueError):
@@ -96,11 +100,14 @@ def canonical_bytes(value: Any) -> bytes:
     >>> canonical_bytes({"b": [1, True, None], "a": "\\u00e9\\n"}).decode()
     '{"a":"é\\\\n","b":[1,true,null]}'
     """
-    if _check(value):
-        parts: list[str] = []
-        _write_sorted(value, parts)
-        return "".join(parts).encode("utf-8")
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        if _check(value):
+            parts: list[str] = []
+            _write_sorted(value, parts)
+            return "".join(parts).encode("utf-8")
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except RecursionError:
+        raise CanonicalError("nested too deeply") from None
     return text.encode("utf-8")
 
 
@@ -111,6 +118,8 @@ def parse(data: bytes) -> Any:
         raise CanonicalError("floats are not allowed in canonical JSON")
 
     def bounded_int(text: str) -> int:
+        if len(text) > 17:  # beyond 2**53 in any case; int() of 4301+ digits raises
+            raise CanonicalError("integer outside the I-JSON range (|n| <= 2**53 - 1)")
         number = int(text)
         if abs(number) > MAX_INT:
             raise CanonicalError("integer outside the I-JSON range (|n| <= 2**53 - 1)")
@@ -129,14 +138,19 @@ def parse(data: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise CanonicalError(f"not UTF-8 at byte {exc.start}") from None
     try:
-        return json.loads(
+        value = json.loads(
             text,
             parse_float=no_float,
             parse_int=bounded_int,
             parse_constant=no_float,
             object_pairs_hook=no_duplicates,
         )
+        if _SURROGATE_ESCAPE.search(text):
+            _check(value)  # a lone surrogate has no UTF-8 form: refuse it here, not later
     except json.JSONDecodeError as exc:
         raise CanonicalError(
             f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise CanonicalError("nested too deeply") from None
+    return value

@@ -132,7 +132,11 @@ def _structure(data: bytes) -> dict[str, Any]:
         raise VerifyError("not-envelope", "expected exactly one signature")
     if not isinstance(signatures[0], dict) or set(signatures[0]) != _SIGNATURE_KEYS:
         raise VerifyError("not-envelope", "a signature is an object with keyid and sig")
-    if canonical_bytes(obj) != data:
+    try:
+        again = canonical_bytes(obj)
+    except CanonicalError as exc:  # e.g. a lone surrogate written as \ud800
+        raise VerifyError("not-canonical", str(exc)) from None
+    if again != data:
         raise VerifyError("not-canonical", "the envelope is not in its one canonical byte form")
     return obj
 
