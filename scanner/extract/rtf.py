@@ -20,14 +20,16 @@ stack entry (100,000 nested braces cost nothing).
   ``rows[0]`` (each row counts as one line), ``header`` as in
   `delimited.looks_like_header`. Text inside a cell keeps its line breaks.
 - Limits: after ``limits.max_text_chars`` characters, what was read is yielded and
-  `LimitExceeded` ("bytes") raised. More than 100,000 stacked group states (a hostile
-  file alternating states at every level) raise `ExtractError` ("corrupt").
+  `LimitExceeded` ("bytes") raised; after ``limits.max_seconds`` (checked per chunk),
+  `LimitExceeded` ("time"). More than 100,000 stacked group states (a hostile file
+  alternating states at every level) raise `ExtractError` ("corrupt").
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import IO
@@ -418,6 +420,9 @@ def _events(fh: IO[bytes], parser: _Parser) -> Iterator[Event]:
     """The parser's events; on a limit or damage, the events before it, then the error."""
     read = getattr(fh, "read1", fh.read)
     pending = ""
+    # A chunk of bare braces yields no event for seconds, so the engine, which checks
+    # its clock between items, would not see ``max_seconds`` pass: check it per chunk.
+    deadline = time.monotonic() + parser.limits.max_seconds
     while True:
         try:
             data = read(_CHUNK)
@@ -426,6 +431,8 @@ def _events(fh: IO[bytes], parser: _Parser) -> Iterator[Event]:
             pending = parser.feed(pending + text_ if pending else text_, final)
             if final:
                 parser.finish()
+            elif time.monotonic() > deadline:
+                raise LimitExceeded("time", f"more than {parser.limits.max_seconds} s")
         except ExtractError:
             parser.salvage()
             yield from parser.events

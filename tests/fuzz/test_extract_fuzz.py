@@ -147,3 +147,28 @@ def test_fuzz_identify_any_header(head: bytes) -> None:
         or kind in extractors.EXTRACTORS
         or (kind in extractors.UNSUPPORTED)
     )
+
+
+def test_rtf_of_bare_braces_stops_at_the_time_limit(fuzz_ctx: Context) -> None:
+    """Found by the hostile-input probe: megabytes of ``{`` yield no text for tens of
+    seconds, and the engine checks its clock only between items, so ``max_seconds`` did
+    not stop such a file. The reader now checks it per 1 MiB chunk: with no time left,
+    it stops after the first chunk, and the file is read in part (``limit:time``; before
+    the fix, this took seconds and ended with no reason)."""
+    from dataclasses import replace
+
+    from ftiscan.scanner.engine import ScanOptions
+
+    options = fuzz_ctx.options
+    hurried = Context(
+        ScanOptions(
+            roots=(),
+            pack_sources=options.pack_sources,
+            key=options.key,
+            limits=replace(options.limits, max_seconds=0),
+        ),
+        fuzz_ctx.packs,
+    )
+    braces = b"{\\rtf1 " + b"{" * (3 * 1024 * 1024)
+    result = _scan(hurried, Blob(braces))
+    assert (result.kind, result.reason) == ("rtf", "limit:time")
