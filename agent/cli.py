@@ -230,6 +230,7 @@ def scan(
         fleet = keys.fleet_key(key_dir)
         key = fleet if fleet is not None else keys.fingerprint_key(key_dir)
         journal = Journal(state_dir or default_state_dir(), keys.agent_key(key_dir))
+        journal.check()  # a read-only state folder is said now, not after the scan
         index = _load_edm(edm_file or policy.edm, fleet, key_dir)
     except FtiscanError as exc:
         fail(str(exc))
@@ -263,8 +264,11 @@ def scan(
     if incremental:
         known = _known(state_dir or default_state_dir(), options, packs.describe(), index)
     totals = WalkTotals()
-    with Progress(totals, Progress.wanted(quiet)) as progress, workers_skip_main():
-        result = run_scan(options, progress=progress, totals=totals, packs=packs, known=known)
+    try:
+        with Progress(totals, Progress.wanted(quiet)) as progress, workers_skip_main():
+            result = run_scan(options, progress=progress, totals=totals, packs=packs, known=known)
+    except FtiscanError as exc:  # StateError: the state database is locked, full, read-only
+        fail(f"{exc}; the scan stopped, no report was signed")
 
     def build(news: News | None, report_id: str | None = None) -> dict[str, Any]:
         return build_report(
@@ -290,18 +294,34 @@ def scan(
             report_id=report_id,
         )
 
-    if known is None:
-        report = build(None)
-        signed = journal.append(report)
-    else:
-        try:
-            known.finish()
-            reconcile_news(known.state, journal)
-            signed, report = sign_with_news(known.state, journal, build)
-        finally:
-            known.state.close()
+    head = journal.head()[0]
+    try:
+        if known is None:
+            report = build(None)
+            signed = journal.append(report)
+        else:
+            try:
+                known.finish()
+                reconcile_news(known.state, journal)
+                signed, report = sign_with_news(known.state, journal, build)
+            finally:
+                known.state.close()
+    except FtiscanError as exc:  # JournalError, StateError: no space, read-only, locked
+        after = journal.head()[0]
+        if after == head:
+            fail(f"{exc}; no report was signed")
+        fail(
+            f"{exc}; the report was signed ({journal.path_of(after)}); "
+            "the state is settled on the next run"
+        )
     if report_path is not None:
-        write_durable(report_path, signed.envelope)
+        try:
+            write_durable(report_path, signed.envelope)
+        except OSError as exc:
+            fail(
+                f"{exc.filename or report_path}: {exc.strerror}; the signed report is kept "
+                f"in the agent's chain: {signed.path}"
+            )
     fmt = fmt or ("text" if sys.stdout.isatty() else "json")
     click.echo(render(report, fmt, report_path))
     sys.exit(EXIT_FOUND if report["summary"]["verdict"] == "found" else EXIT_CLEAN)

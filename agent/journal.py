@@ -13,7 +13,11 @@ sequence name, which fails if that name exists; then the folder is fsynced. So:
 * a crash after the link leaves a complete envelope that is the new head: the next
   report links to it, even if ``--report FILE`` was never written;
 * two processes signing at once cannot both take a sequence (the loser re-reads the
-  head and signs again with the next one): no fork, no reused number.
+  head and signs again with the next one): no fork, no reused number;
+* a folder that cannot take the report (no space left, read-only, no permission) is
+  `JournalError`, with no temporary file left behind; `Journal.check` finds out
+  before a scan whether the folder takes a file at all, so that a read-only state
+  folder is said before the scan, not after it.
 """
 
 from __future__ import annotations
@@ -34,12 +38,21 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ftiscan.reports import dsse
 from ftiscan.reports.canonical import canonical_bytes
 from ftiscan.reports.store import crash_point, fsync_dir
+from ftiscan.scanner.errors import FtiscanError
 
-__all__ = ["Journal", "Signed"]
+__all__ = ["Journal", "JournalError", "Signed"]
 
 _NAME = re.compile(r"^(\d{12})\.dsse\.json$")
 _TMP = re.compile(r"^\.(\d+)\.[0-9a-f]+\.tmp$")
 MAX_ATTEMPTS = 100
+
+
+class JournalError(FtiscanError):
+    """The chain folder cannot take a report (no space left, read-only, no permission)."""
+
+
+def _cannot(folder: Path, exc: OSError) -> JournalError:
+    return JournalError(f"{folder}: cannot store the signed report: {exc.strerror}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +69,23 @@ class Journal:
         self.key = key
         self.key_id = dsse.key_id(key.public_key())
         self.folder = state_dir / "chain" / self.key_id
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._remove_stale_temporaries()
+        try:
+            for folder in (state_dir, state_dir / "chain", self.folder):  # all 0700 if new
+                folder.mkdir(exist_ok=True, mode=0o700, parents=folder == state_dir)
+            self._remove_stale_temporaries()
+        except OSError as exc:
+            raise _cannot(self.folder, exc) from None
+
+    def check(self) -> None:
+        """Raise `JournalError` unless the chain folder takes a new file (it is not
+        read-only, and this user may write there). Full disks show only when the
+        report is written."""
+        tmp = self.folder / f".{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            tmp.unlink()
+        except OSError as exc:
+            raise _cannot(self.folder, exc) from None
 
     def _remove_stale_temporaries(self) -> None:
         for path in self.folder.iterdir():
@@ -109,24 +137,29 @@ class Journal:
 
     def _link(self, envelope: bytes, target: Path) -> bool:
         tmp = self.folder / f".{os.getpid()}.{secrets.token_hex(4)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            view = memoryview(envelope)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        crash_point("journal-written")
-        try:
-            os.link(tmp, target)
-        except FileExistsError:
-            return False
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-        crash_point("journal-linked")
-        fsync_dir(self.folder)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                view = memoryview(envelope)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            crash_point("journal-written")
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                return False
+            finally:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+            crash_point("journal-linked")
+            fsync_dir(self.folder)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()  # written in part: a full disk leaves nothing behind
+            raise _cannot(self.folder, exc) from None
         return True
 
 

@@ -85,6 +85,8 @@ CREATE TABLE IF NOT EXISTS news (
 CREATE INDEX IF NOT EXISTS news_report ON news (report);
 """
 _NEWS_CLAIM = "news:"  # meta key prefix: a report that took news, not yet known signed
+# SQLite's primary result codes (https://www.sqlite.org/rescode.html)
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 5, 6, 8, 10, 13
 
 
 class StateError(FtiscanError):
@@ -155,10 +157,17 @@ class State:
 
     def __init__(self, path: Path, timeout: float = 10.0) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not path.exists():
-            with contextlib.suppress(FileExistsError):
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        self.timeout = timeout
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Opened for writing (made 0600 if new) before SQLite sees it: a read-only
+            # folder, a full disk or a missing permission is said as such here, where
+            # SQLite would only say "unable to open database file".
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        except OSError as exc:
+            raise StateError(
+                f"{exc.filename or path}: cannot write the state database: {exc.strerror}"
+            ) from None
         try:
             self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -174,8 +183,12 @@ class State:
                     for statement in filter(str.strip, _SCHEMA.split(";")):
                         self._db.execute(statement)
                     self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        except sqlite3.DatabaseError as exc:
-            raise StateError(f"{path}: not a usable state database ({exc})") from None
+        except BaseException as exc:
+            with contextlib.suppress(AttributeError, sqlite3.Error):  # no half-open handle
+                self._db.close()
+            if isinstance(exc, sqlite3.Error):
+                raise self._error(exc) from None
+            raise
 
     @classmethod
     def in_folder(cls, folder: Path) -> State:
@@ -190,16 +203,42 @@ class State:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _error(self, exc: sqlite3.Error) -> StateError:
+        """What went wrong with the database, said for the operator (`StateError`)."""
+        primary = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+        if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+            what = (
+                f"locked by another process (waited {self.timeout:g} s for its write lock); "
+                "try again when that process is done"
+            )
+        elif primary == _SQLITE_FULL:
+            what = "No space left on device"
+        elif primary == _SQLITE_READONLY:
+            what = "not writable (a read-only file system or folder)"
+        elif primary == _SQLITE_IOERR:
+            what = "disk I/O error (is the disk full or failing?)"
+        else:
+            what = f"not a usable state database ({exc})"
+        return StateError(f"{self.path}: {what}")
+
     @contextlib.contextmanager
     def _write(self) -> Iterator[None]:
-        """One transaction, taken at once (no lock upgrade deadlock between writers)."""
-        self._db.execute("BEGIN IMMEDIATE")
+        """One transaction, taken at once (no lock upgrade deadlock between writers).
+        Any SQLite failure (locked past the timeout, disk full, read-only, I/O) rolls
+        the transaction back and is raised as `StateError`: nothing half written, and
+        the connection stays usable."""
         try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:  # a failed COMMIT leaves it open
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
 
     # -- files ---------------------------------------------------------------------------
 

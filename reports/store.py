@@ -48,23 +48,26 @@ def _remove_stale(path: Path) -> None:
 def write_durable(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path``: temp file, fsync, atomic rename, fsync folder.
 
-    Temporary files of earlier writers of ``path`` that died are removed first.
+    Temporary files of earlier writers of ``path`` that died are removed first. When
+    the write fails (no space left, a read-only folder: `OSError`), ``path`` is as it
+    was and no temporary file is left behind.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        crash_point("report-written")
+        os.replace(tmp, path)
     except BaseException:
-        os.close(fd)
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    os.close(fd)
-    crash_point("report-written")
-    os.replace(tmp, path)
     fsync_dir(path.parent)

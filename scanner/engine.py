@@ -394,17 +394,21 @@ def _outcomes(
     with ProcessPoolExecutor(
         jobs, mp_context=mp, initializer=_init_worker, initargs=(options,)
     ) as pool:
-        for entry in largest_first(entries):
-            if not isinstance(entry, FileEntry):
-                yield entry
-                continue
-            in_flight.add(pool.submit(_worker_scan, entry))
-            if len(in_flight) >= limit:
-                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-        for future in in_flight:
-            yield future.result()
+        try:
+            for entry in largest_first(entries):
+                if not isinstance(entry, FileEntry):
+                    yield entry
+                    continue
+                in_flight.add(pool.submit(_worker_scan, entry))
+                if len(in_flight) >= limit:
+                    done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        yield future.result()
+            for future in in_flight:
+                yield future.result()
+        except BaseException:  # the caller stopped (an error, a stop): read no more files
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 class WalkTotals:

@@ -33,6 +33,7 @@ from tests.synthetic.report import load_report
 __all__ = [
     "FTISCAN",
     "SEED",
+    "Session",
     "by_path",
     "chain_files",
     "needs_userns",
@@ -63,7 +64,9 @@ def taxpayer_tree(
         path.write_text(head + "\n" + body * repeat, encoding="utf-8")
         truth[path] = rows
     for n in range(clean):
-        (root / f"notes-{n:03d}.txt").write_text("agenda: budget, travel\n" * 40, encoding="utf-8")
+        (root / f"notes-{n:03d}.txt").write_text(
+            f"agenda {n}: budget, travel\n" * 40, encoding="utf-8"
+        )
     return truth
 
 
@@ -179,3 +182,49 @@ def _alive(process: psutil.Process) -> bool:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+class Session:
+    """Steps run one after the other in one user and mount namespace, so that what a
+    step leaves on a namespace-only mount (a tmpfs) is there for the next step. Each
+    step is an ``ftiscan`` command (`cli`) or a shell command (`sh`); `run` gives the
+    (exit code, stdout, stderr) of each ftiscan step, in order. Paths outside the
+    namespace's own mounts are shared with the test."""
+
+    def __init__(self, work: Path, setup: str, env: dict[str, str]) -> None:
+        self.work, self.setup, self.env = work, setup, env
+        self.lines: list[str] = []
+        self.outputs: list[Path] = []
+        work.mkdir(parents=True, exist_ok=True)
+
+    def cli(self, *args: str) -> Session:
+        out = self.work / f"step-{len(self.outputs)}"
+        self.outputs.append(out)
+        quoted = " ".join(shlex.quote(a) for a in (str(FTISCAN), *args))
+        self.lines.append(f"{quoted} > {out}.out 2> {out}.err; echo $? > {out}.rc")
+        return self
+
+    def sh(self, command: str) -> Session:
+        self.lines.append(command)
+        return self
+
+    def run(self, timeout: float = 600) -> list[tuple[int, str, str]]:
+        script = self.setup + " && " + " ; ".join(self.lines)
+        done = subprocess.run(
+            [*userns(script), "true"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return [
+            (
+                int(out.with_suffix(".rc").read_text()),
+                out.with_suffix(".out").read_text(),
+                out.with_suffix(".err").read_text(),
+            )
+            for out in self.outputs
+        ]
