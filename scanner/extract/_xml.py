@@ -14,6 +14,8 @@
   - the bytes are also charged to the budget of the whole scanned file
     (`ftiscan.scanner.extract._budget`, across nested containers): past it,
     `LimitExceeded` ("bytes") and the budget is exhausted;
+  - a read more than ``limits.max_seconds`` after the `Budget` was made raises
+    `LimitExceeded` ("time") and exhausts the budget;
   - damage (bad CRC, bad deflate data, a bad local header) raises `ExtractError`
     ("corrupt"); an unknown compression method ``unsupported:compression``.
 - `XmlEvents` parses such a stream with the C parser behind `xml.etree.ElementTree`
@@ -36,6 +38,7 @@ No message carries document content: details name the part or the limit only.
 from __future__ import annotations
 
 import io
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
@@ -102,6 +105,10 @@ class Budget:
     text: int = 0  # characters yielded
     parts: int = 0  # content parts read (sheets, slides, embeddings ...)
     exhausted: bool = False  # a per-file limit was passed: nothing more can be read
+    deadline: float = field(init=False)  # time.monotonic() after which reading stops
+
+    def __post_init__(self) -> None:
+        self.deadline = time.monotonic() + self.limits.max_seconds
 
     def take_part(self) -> bool:
         """Count one more content part; False once ``limits.max_members`` are taken."""
@@ -151,6 +158,11 @@ class _Part(io.RawIOBase):
         except LimitExceeded:
             budget.exhausted = True
             raise
+        if time.monotonic() > budget.deadline:
+            # Parts of empty elements yield nothing for many seconds, and the engine
+            # checks its clock only between items: the time limit is checked per read.
+            budget.exhausted = True
+            raise LimitExceeded("time", f"more than {limits.max_seconds} s")
         if self.count > _RATIO_AFTER:
             # ZipExtFile keeps the compressed bytes it has not read yet in _compress_left
             # (CPython 3.x); without it the declared compressed size is used.

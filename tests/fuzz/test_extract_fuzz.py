@@ -172,3 +172,33 @@ def test_rtf_of_bare_braces_stops_at_the_time_limit(fuzz_ctx: Context) -> None:
     braces = b"{\\rtf1 " + b"{" * (3 * 1024 * 1024)
     result = _scan(hurried, Blob(braces))
     assert (result.kind, result.reason) == ("rtf", "limit:time")
+
+
+def _hurried(ctx: Context) -> Context:
+    """``ctx`` with no time at all per file (``max_seconds=0``)."""
+    from dataclasses import replace
+
+    from ftiscan.scanner.engine import ScanOptions
+
+    limits = replace(ctx.options.limits, max_seconds=0)
+    options = ScanOptions(roots=(), pack_sources=ctx.options.pack_sources, key=ctx.options.key)
+    return Context(replace(options, limits=limits), ctx.packs)
+
+
+def test_office_part_of_empty_elements_stops_at_the_time_limit(fuzz_ctx: Context) -> None:
+    """Found by the hostile-input probe: a stored DOCX whose paragraph holds millions of
+    empty runs (or an XLSX of millions of empty rows) yields nothing for half a minute,
+    so the engine's check between items never saw ``max_seconds`` pass. The office
+    readers now check it per read of a part: such a file stops with ``limit:time``."""
+    from tests.synthetic import formats
+
+    runs = "<w:r/>" * 400_000
+    members = dict(_seeds.zip_members("docx"))
+    body = f"<w:body><w:p>{runs}</w:p></w:body>"
+    members["word/document.xml"] = Blob(
+        f'<w:document xmlns:w="{formats.WORD}">{body}</w:document>'.encode()
+    )
+    data = _seeds_zip(members, zipfile.ZIP_STORED)
+    result = _scan(_hurried(fuzz_ctx), data)
+    assert (result.kind, result.reason) == ("zip", "limit:time")
+    assert _scan(fuzz_ctx, data).reason is None  # with time, it is read to its end
