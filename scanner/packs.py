@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # imported where packs are checked: scan workers only compile
 Validator = Callable[[str], bool]
 
 _SEPARATORS = str.maketrans("", "", "- ")
+_MAX_DEPTH = 64  # nesting levels in a pack (the shipped one uses 5)
 
 
 def _digits9(check: Callable[[str], bool]) -> Validator:
@@ -156,6 +157,9 @@ def _construct(
     node: yaml.Node, path: tuple[str | int, ...], located: _Located, source: Path
 ) -> Any:
     located.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if len(path) > _MAX_DEPTH:  # the schema check and compile recurse: refuse it here
+        line, col = located.marks[path]
+        raise PackError(source, line, col, f"nested deeper than {_MAX_DEPTH} levels")
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -177,8 +181,15 @@ def _construct(
             _construct(item, (*path, index), located, source)
             for index, item in enumerate(node.value)
         ]
-    # Scalars: let the safe constructor resolve the tag (int, bool, str, ...).
-    return yaml.SafeLoader(b"").construct_object(node, deep=True)
+    # Scalars: let the safe constructor resolve the tag (int, bool, str, ...). An explicit
+    # tag on a value it does not fit (``!!float abc``, ``!!timestamp 2001-13-01``) makes
+    # PyYAML raise plain Python errors.
+    try:
+        return yaml.SafeLoader(b"").construct_object(node, deep=True)
+    except (ValueError, TypeError, AttributeError, OverflowError):
+        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        tag = str(node.tag).rsplit(":", 1)[-1]
+        raise PackError(source, line, col, f"YAML: not a valid {tag} value") from None
 
 
 def _parse(source: Path, data: bytes) -> tuple[Any, _Located]:
@@ -195,6 +206,8 @@ def _parse(source: Path, data: bytes) -> tuple[Any, _Located]:
         raise PackError(source, line, col, f"YAML: {exc.problem or exc.context}") from exc
     except yaml.YAMLError as exc:
         raise PackError(source, 1, 1, f"YAML: {exc}") from exc
+    except RecursionError:  # PyYAML's composer recurses per nesting level
+        raise PackError(source, 1, 1, "YAML: nested too deeply") from None
     if node is None:
         raise PackError(source, 1, 1, "empty pack")
     try:

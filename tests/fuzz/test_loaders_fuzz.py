@@ -28,7 +28,6 @@ from hypothesis import strategies as st
 
 from ftiscan.agent.config import load_config
 from ftiscan.agent.policy import load_policy
-from ftiscan.reports.canonical import canonical_bytes
 from ftiscan.reports.dsse import key_id, pae
 from ftiscan.scanner.edm.build import EdmBuilder
 from ftiscan.scanner.edm.index import COMBOS, MAGIC, PAYLOAD_TYPE, EdmError, load_index
@@ -222,8 +221,10 @@ def test_fuzz_edm_index_resigned_damage_is_refused_or_loads(
             label="value",
         )
         doc[field] = value
-        header = canonical_bytes(doc)
-        header = apply(header, data.draw(st.lists(st.just(Edit("flip", 0)), max_size=0)))
+        # Written as canonical JSON would be, but without its integer range check, so
+        # that the reader's own checks see out-of-range numbers too.
+        header = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        header = header.encode()
     else:
         body = apply(body, data.draw(edits(), label="body edits"))
     _load(edm_index, tmp_path_factory.mktemp("edm"), edm_index.forge(header, body))
@@ -238,3 +239,24 @@ def test_policy_not_utf8_names_line_and_column(tmp_path: Path) -> None:
         load_policy(path)
     assert str(caught.value) == f"{path}:3:11: not UTF-8 text (byte 32)"
     assert (caught.value.line, caught.value.column) == (3, 11)
+
+
+@pytest.mark.parametrize(
+    ("data", "where", "reason"),
+    [
+        (b"pack: !!float tin number\n", "1:7", "YAML: not a valid float value"),
+        (b"pack: x\nversion: !!int tin\n", "2:10", "YAML: not a valid int value"),
+        (b"pack: !!timestamp 2001-13-01\n", "1:7", "YAML: not a valid timestamp value"),
+        (b"pack: " + b"[" * 3000 + b"]" * 3000 + b"\n", "1:1", "YAML: nested too deeply"),
+        (b"pack: " + b"[" * 80 + b"]" * 80 + b"\n", "1:71", "nested deeper than 64 levels"),
+    ],
+    ids=["float", "int", "timestamp", "recursion", "depth"],
+)
+def test_pack_bad_tagged_or_deep_yaml_is_a_pack_error(data: bytes, where: str, reason: str) -> None:
+    """Found by the fuzz run: an explicit YAML tag on a value it does not fit raised
+    ValueError or AttributeError out of the pack loader, and deep nesting RecursionError;
+    each is now a PackError at the value's line and column."""
+    path = Path("fuzz/p.yaml")
+    with pytest.raises(PackError) as caught:
+        compile_pack(path, data)
+    assert str(caught.value) == f"{path}:{where}: {reason}"
