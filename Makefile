@@ -6,7 +6,7 @@ TARGET ?= $(HOME)
 OUT    ?= out
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: dev scan demo test lint fmt typecheck bench clean
+.PHONY: dev scan demo test lint fmt typecheck bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ typecheck: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/pytest $(if $(T),-k $(T))
+
+# The fuzz tests with many examples (tests/fuzz/_profile.py): FUZZ=<examples per test,
+# scaled per test> (default 2000); failures are kept in .hypothesis/ and replayed first.
+# `make test` runs the same tests with a few examples each.
+fuzz: $(STAMP)
+	FTISCAN_FUZZ=$(or $(FUZZ),1) $(BIN)/pytest tests/fuzz -q $(if $(T),-k $(T)) \
+	  --hypothesis-show-statistics
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
