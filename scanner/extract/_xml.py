@@ -23,9 +23,10 @@
   first: a DOCTYPE, the only place a DTD, an entity declaration or an external entity can
   come from, raises `ExtractError` ("corrupt", "XML part declares a DTD") before the main
   parser sees those bytes, so no entity is ever expanded or fetched (billion laughs, XXE).
-  Malformed XML and nesting deeper than `MAX_DEPTH` elements raise `ExtractError`
-  ("corrupt"). Each element is removed from its parent once its end event was handled
-  (unless ``hold`` says the caller still needs it), so memory is that of the open elements.
+  Malformed XML, an encoding declaration naming an unknown codec and nesting deeper
+  than `MAX_DEPTH` elements raise `ExtractError` ("corrupt"). Each element is removed
+  from its parent once its end event was handled (unless ``hold`` says the caller still
+  needs it), so memory is that of the open elements.
 - `Prose` and `Table` turn paragraphs and table rows into bounded `Segment` and `Rows`
   batches and count characters against ``limits.max_text_chars`` (past it, what was read
   is yielded and `LimitExceeded` ("bytes") is raised; the budget is then exhausted).
@@ -234,6 +235,8 @@ class _Guard:
             raise ExtractError("corrupt", "XML part declares a DTD") from None
         except expat.ExpatError:
             return True  # the main parser stops at the same byte and reports it
+        except LookupError:  # <?xml encoding="..."?> names a codec Python does not have
+            raise ExtractError("corrupt", "XML part declares an unknown encoding") from None
         return final
 
 

@@ -47,6 +47,7 @@ _INTERESTING = (
     b'"',
     b"\\",
     b"<?xml",
+    b'<?xml version="1.0" encoding="x-bogus"?>',
     b"<!ENTITY a 'b'>",
     b"\xef\xbb\xbf",
     b"\xfe\xff",

@@ -202,3 +202,17 @@ def test_office_part_of_empty_elements_stops_at_the_time_limit(fuzz_ctx: Context
     result = _scan(_hurried(fuzz_ctx), data)
     assert (result.kind, result.reason) == ("zip", "limit:time")
     assert _scan(fuzz_ctx, data).reason is None  # with time, it is read to its end
+
+
+def test_office_part_with_unknown_xml_encoding_is_corrupt(fuzz_ctx: Context) -> None:
+    """Found by the hostile-input probe: a sheet declaring ``encoding="x-bogus"`` let
+    LookupError out of the XML guard, and the whole file ended as the engine's
+    catch-all ``error:LookupError``; now that part is unread as ``corrupt`` and the rest
+    of the workbook is read."""
+    members = dict(_seeds.zip_members("xlsx"))
+    sheet = next(name for name in members if name.startswith("xl/worksheets/"))
+    body = members[sheet].split(b"?>", 1)[-1] if members[sheet].startswith(b"<?xml") else b""
+    members[sheet] = Blob(b'<?xml version="1.0" encoding="x-bogus"?>' + (body or members[sheet]))
+    result = _scan(fuzz_ctx, _seeds_zip(members, zipfile.ZIP_DEFLATED))
+    assert (result.kind, result.reason) == ("zip", None)
+    assert result.unread == [("", "corrupt")]
