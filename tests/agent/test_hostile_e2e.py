@@ -1,16 +1,22 @@
 """Hostile and broken files, made by the test: one real scan survives them all.
 
-Each file must end in the report's coverage with its reason, the scan must finish with
-exit 0 (nothing here holds taxpayer data), and the scanning processes must stay under
-300 MB of resident memory.
+The files cover the issue's list: zip bombs (nested, overlapping members, gzip and 7z
+of zeros, an expanding sheet), deep nesting (ZIP, JSON, MIME, RTF groups, gzip chains,
+XML elements), huge lines (text, a CSV field, a JSON string) and bad encodings (text,
+CSV, mail charsets and transfer encodings, an XML encoding declaration), plus damaged,
+encrypted and path-traversing archives. Each file must end in the report's coverage
+with its reason, the scan must finish with exit 0 (nothing here holds taxpayer data),
+and the scanning processes must stay under 300 MB of resident memory.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import struct
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +64,59 @@ def _gzip_zeros(path: Path, size: int = 1024 * MB) -> None:
             fh.write(block)
 
 
+def _nested_mime(levels: int) -> bytes:
+    """A message whose body is ``levels`` multiparts, each inside the one before."""
+    body = b"hello\n"
+    for level in range(levels):
+        head = b"Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n" % (level, level)
+        body = head + body + b"\n--b%d--\n" % level
+    return b"From: a@example.invalid\nTo: b@example.invalid\nSubject: nested\n" + body
+
+
+def _stored(members: dict[str, bytes]) -> bytes:
+    return formats.zip_archive(members, zipfile.ZIP_STORED)
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {info.filename: zf.read(info) for info in zf.infolist()}
+
+
+def _deep_docx(levels: int = 100_000) -> bytes:
+    """A stored DOCX (no ratio to trip) whose paragraphs nest ``levels`` deep."""
+    members = _members(formats.docx_xml(word_p(word_r("x"))))
+    body = "<w:p>" * levels + "x" + "</w:p>" * levels
+    document = f'<w:document xmlns:w="{formats.WORD}"><w:body>{body}</w:body></w:document>'
+    members["word/document.xml"] = document.encode()
+    return _stored(members)
+
+
+def _bogus_encoding_xlsx() -> bytes:
+    """A workbook whose sheet declares an encoding no codec has."""
+    cell = '<row r="1"><c r="A1" t="inlineStr"><is><t>words</t></is></c></row>'
+    members = _members(formats.xlsx_xml([("S", sheet_xml(cell))]))
+    sheet = next(name for name in members if name.startswith("xl/worksheets/"))
+    members[sheet] = b'<?xml version="1.0" encoding="x-bogus"?>' + members[sheet].split(b"?>")[-1]
+    return _stored(members)
+
+
+_BAD_CHARSET_EML = (
+    b"From: a@example.invalid\r\nTo: b@example.invalid\r\nSubject: =?x-unknown?B?!!!?=\r\n"
+    b"Content-Type: multipart/mixed; boundary=zz\r\n\r\n"
+    b"--zz\r\nContent-Type: text/plain; charset=x-unknown\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\n!!!not base64***\r\n"
+    b"--zz\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=\r\nna=FF=FEve\r\n--zz--\r\n"
+)
+
+
+def _gzip_chain(levels: int = 30) -> bytes:
+    data = b"hello\n"
+    for _ in range(levels):
+        data = gzip.compress(data, mtime=0)
+    return data
+
+
 def _tree(root: Path) -> dict[str, set[str]]:
     """Write the hostile files; return file -> the coverage reasons it may end with."""
     root.mkdir(parents=True)
@@ -101,6 +160,26 @@ def _tree(root: Path) -> dict[str, set[str]]:
     put("one-line.txt", b"word " * (10 * MB), set())
     put("bad-utf8.txt", b"caf\xc3 \xff\xfe na\xefve \x80\x81 text\n" * 1000, set())
     put("utf16-nobom.txt", "plain words in utf-16\n".encode("utf-16-le") * 1000, set())
+    # Deep nesting in every container and format that nests.
+    put("deep.json", b"[" * (2 * MB) + b"]" * (2 * MB), set())
+    put("deep-mime.eml", _nested_mime(2000), {"limit:depth"})
+    put("deep-groups.rtf", b"{\\rtf1 " + b"{" * (256 * 1024) + b"x" + b"}" * (256 * 1024), set())
+    put("deep.gz", _gzip_chain(), {"limit:depth"})
+    put("deep.docx", _deep_docx(), {"corrupt"})
+    # A huge line inside a table and inside a JSON string.
+    field = b"word " * (4 * MB)
+    put("huge-field.csv", b'name,note,city\nAnn,"' + field + b'",Springfield\nBob,x,Ely\n', set())
+    put("huge-string.json", b'[{"note": "' + field + b'"}]', set())
+    # Bad encodings inside tables, mail and XML.
+    put("bad-utf8.csv", b"name,city,street\n" + b"caf\xe9,\xff\xfe,na\xefve \x80\n" * 20_000, set())
+    put("bad-charset.eml", _BAD_CHARSET_EML, {"corrupt"})
+    put("bogus-encoding.xlsx", _bogus_encoding_xlsx(), {"corrupt"})
+    # A 7z bomb: 100 MB of zeros in a few kilobytes.
+    put(
+        "zeros.7z",
+        formats.sevenzip({"z.txt": b"\0" * (100 * MB)}),
+        {"limit:ratio", "unsupported:binary"},
+    )
     return expect
 
 
