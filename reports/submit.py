@@ -112,7 +112,7 @@ class Answer:
         ``http-<status>`` when the body is not that."""
         try:
             data = json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the decoder's limit
             data = None
         if isinstance(data, dict) and isinstance(data.get("error"), str):
             reason = data.get("reason")
@@ -122,7 +122,7 @@ class Answer:
     def json(self) -> Any:
         try:
             return json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
 

@@ -237,7 +237,7 @@ async def _body(request: Request, limit: int) -> bytes:
 def _json_object(body: bytes, what: str) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past the decoder's limit
         raise Refusal("bad-request", f"the {what} body is not JSON") from None
     if not isinstance(data, dict):
         raise Refusal("bad-request", f"the {what} body is not a JSON object")
@@ -250,7 +250,7 @@ def _signer(body: bytes) -> str | None:
     try:
         data = json.loads(body)
         keyid = data["signatures"][0]["keyid"]
-    except (ValueError, KeyError, IndexError, TypeError):
+    except (ValueError, KeyError, IndexError, TypeError, RecursionError):
         return None
     return keyid if isinstance(keyid, str) and len(keyid) <= 128 else None
 

@@ -185,7 +185,7 @@ def _signer_of(data: bytes) -> str | None:
     try:
         obj = json.loads(data)
         kid = obj["signatures"][0]["keyid"]
-    except (ValueError, TypeError, KeyError, IndexError):
+    except (ValueError, TypeError, KeyError, IndexError, RecursionError):
         return None
     return kid if isinstance(kid, str) and re.fullmatch(r"[0-9a-f]{64}", kid) else None
 
@@ -195,7 +195,7 @@ def _sequence_of(data: bytes) -> int | None:
     try:
         payload = json.loads(base64.b64decode(json.loads(data)["payload"], validate=True))
         sequence = payload["chain"]["sequence"]
-    except (ValueError, TypeError, KeyError, binascii.Error):
+    except (ValueError, TypeError, KeyError, binascii.Error, RecursionError):
         return None
     return sequence if isinstance(sequence, int) and not isinstance(sequence, bool) else None
 

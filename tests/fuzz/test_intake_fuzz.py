@@ -241,3 +241,29 @@ def dsse_payload(envelope: bytes) -> bytes:
 def test_intake_fuzz_log_is_kept(served: _Served) -> None:
     """The intake's log is written (the module's teardown checks it for tracebacks)."""
     assert Path(served.intake.stderr).exists()
+
+
+_DEEP = b"[" * 30_000 + b"]" * 30_000  # under the body limit, past the JSON decoder's depth
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [("/v1/reports", "not-envelope"), ("/v1/enroll", "bad-request")],
+)
+def test_intake_deeply_nested_body_is_refused(served: _Served, path: str, code: str) -> None:
+    """Found by the intake fuzz run: JSON nested past the decoder's limit raised
+    RecursionError where the intake reads the claimed signer (and the enrolment body),
+    and the answer was a retryable 503 'unavailable' with a traceback in the log."""
+    answer = served.client.call("POST", path, _DEEP, {"Content-Type": "application/json"})
+    assert answer.status == ERRORS[code]
+    assert answer.json()["error"] == code
+
+
+def test_agent_reads_a_deeply_nested_intake_answer() -> None:
+    """The agent's side of the same defect: an answer body nested past the decoder's
+    limit is no refusal JSON (``http-<status>``), not a RecursionError in the submitter."""
+    from ftiscan.reports.submit import Answer as SubmitAnswer
+
+    answer = SubmitAnswer(400, _DEEP)
+    assert answer.error() == ("http-400", "")
+    assert answer.json() is None
