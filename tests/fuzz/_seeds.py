@@ -17,7 +17,15 @@ from tests.fuzz._mutate import Blob
 from tests.synthetic import formats
 from tests.synthetic.people import People, Taxpayer, dashed
 
-__all__ = ["CONTAINER_SEEDS", "SEEDS", "seed", "zip_members"]
+__all__ = [
+    "CONTAINER_SEEDS",
+    "OLE_SEEDS",
+    "SEEDS",
+    "ole_streams",
+    "ole_tree",
+    "seed",
+    "zip_members",
+]
 
 
 def _people() -> list[Taxpayer]:
@@ -138,3 +146,26 @@ def zip_members(name: str) -> dict[str, bytes]:
 
     with zipfile.ZipFile(io.BytesIO(seed(name))) as zf:
         return {info.filename: Blob(zf.read(info)) for info in zf.infolist()}
+
+
+OLE_SEEDS = ("xls", "msg")
+"""Seeds that are OLE2 compound files: their streams can be mutated before building."""
+
+
+def ole_tree(name: str) -> formats.OleTree:
+    """The storage tree (dicts) and streams (bytes) the OLE seed ``name`` is built from."""
+    if name == "xls":
+        return {"Workbook": formats.biff8_workbook([("People", _table())])}
+    files = [("people.csv", _csv(), 1)]
+    return formats.msg_tree(body="\n".join(_prose()), attachments=files)
+
+
+def ole_streams(tree: formats.OleTree, prefix: str = "") -> list[str]:
+    """The paths (``a/b``) of every stream in ``tree``."""
+    out: list[str] = []
+    for key, node in tree.items():
+        if isinstance(node, dict):
+            out += ole_streams(node, f"{prefix}{key}/")
+        else:
+            out.append(prefix + key)
+    return out

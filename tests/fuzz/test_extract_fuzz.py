@@ -101,6 +101,30 @@ def test_fuzz_mutated_package_member_ends_in_coverage(
     _check(_scan(fuzz_ctx, _seeds_zip(members, method)))
 
 
+@fuzz_settings(2)
+@given(st.sampled_from(_seeds.OLE_SEEDS), st.data())
+def test_fuzz_mutated_ole_stream_ends_in_coverage(
+    fuzz_ctx: Context, name: str, data: st.DataObject
+) -> None:
+    """An OLE2 file (XLS, MSG) whose stream (BIFF8 records, message properties, an
+    attachment) is damaged before the compound file is built, so the damage gets past
+    the container and reaches xlrd and the message reader."""
+    from tests.synthetic import formats
+
+    tree = _seeds.ole_tree(name)
+    target = data.draw(st.sampled_from(_seeds.ole_streams(tree)), label="stream")
+    node = tree
+    *folders, leaf = target.split("/")
+    for folder in folders:
+        child = node[folder]
+        assert isinstance(child, dict)
+        node = child
+    stream = node[leaf]
+    assert isinstance(stream, bytes)
+    node[leaf] = apply(stream, data.draw(edits(), label="edits"))
+    _check(_scan(fuzz_ctx, Blob(formats.ole(tree))))
+
+
 def _seeds_zip(members: dict[str, bytes], method: int) -> bytes:
     from tests.synthetic import formats
 
