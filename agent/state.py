@@ -36,6 +36,7 @@ a 0700 folder: paths and fingerprints are for the agent's eyes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import sqlite3
@@ -144,6 +145,22 @@ def _outcome_of(text: str, path: Path) -> FileOutcome:
     )
 
 
+def _writable(path: Path) -> None:
+    """Raise OSError (EROFS, EACCES) unless this process may write ``path``: said here,
+    where SQLite would only say "unable to open database file".
+
+    Asked with ``access``, never by opening the database: closing any descriptor of a
+    file drops every POSIX lock this process holds on it, those of other connections
+    to it (another thread's) too, and SQLite then takes itself for the last one and
+    checkpoints and deletes the WAL under their feet (a malformed database)."""
+    if os.access(path, os.W_OK):
+        return
+    statvfs = getattr(os, "statvfs", None)  # not on Windows
+    readonly = statvfs is not None and bool(statvfs(path).f_flag & os.ST_RDONLY)
+    code = errno.EROFS if readonly else errno.EACCES
+    raise OSError(code, os.strerror(code), str(path))
+
+
 def _under(path: str, roots: Iterable[Path]) -> bool:
     return any(
         path == str(root) or path.startswith(str(root).rstrip(os.sep) + os.sep) for root in roots
@@ -160,10 +177,11 @@ class State:
         self.timeout = timeout
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            # Opened for writing (made 0600 if new) before SQLite sees it: a read-only
-            # folder, a full disk or a missing permission is said as such here, where
-            # SQLite would only say "unable to open database file".
-            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+            if not path.exists():
+                with contextlib.suppress(FileExistsError):
+                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            _writable(path)
+            _writable(path.parent)  # SQLite makes the -wal and -shm files beside it
         except OSError as exc:
             raise StateError(
                 f"{exc.filename or path}: cannot write the state database: {exc.strerror}"
