@@ -104,7 +104,7 @@ class Run:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.logs = out / "logs"
-        for folder in (self.logs, out / "tmp", out / "home", out / "keys", out / "state"):
+        for folder in (self.logs, out / "tmp", out / "home"):  # keys, state: ftiscan's own
             folder.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
         self.env = {
@@ -486,6 +486,7 @@ def test_no_leak_with_every_output_on(tmp_path: Path, pg: str | None) -> None:
     assert list(out.glob("state/state.sqlite3*"))
     _assert_no_plain_content_digest(out / "state" / "state.sqlite3", inputs)
     _assert_no_plain_content_digest(out / "state-edm" / "state.sqlite3", inputs)
+    _assert_private(out)
     # The same search over the inputs finds every kind, in most positive files: the
     # needles are the values as the generators write them.
     control = Search(needles)
@@ -518,6 +519,16 @@ def _pg_import(run: Run, pg: str, bundle: Path, pub: Path) -> int:
                "-o", run.out / "intake-pg" / "export")  # fmt: skip
     assert code == 0
     return len(list((run.out / "intake-pg" / "export").rglob("*.json")))
+
+
+def _assert_private(out: Path) -> None:
+    """What a curious local user must not read: the private keys, the fleet key, the
+    enrolment, the chain of reports and the state database (group and others: none)."""
+    private = [*out.glob("keys/*"), *out.glob("state*/chain/**/*"), *out.glob("state*/*.sqlite3*")]
+    private = [p for p in private if p.name != "agent.pub"]
+    assert len(private) > 20
+    exposed = [p.relative_to(out).as_posix() for p in private if p.stat().st_mode & 0o077]
+    assert exposed == []
 
 
 def _assert_no_plain_content_digest(db_path: Path, inputs: Path) -> None:
