@@ -10,8 +10,10 @@ outcome is back, so that a killed agent reads nothing again after a restart; fil
 found unchanged or moved are marked in transactions of `BATCH`.
 
 The *scan context* is what an outcome depends on besides the file: the signature
-packs, the EDM index, the approved locations, the limits and the tool version. When
-it changes, nothing is reused (the state is rebuilt by the next scan).
+packs, the EDM index, the approved locations, the limits and the tool version. Each
+outcome is stored with its context and reused only under the same one
+(`State.use_context`): when the context changes nothing is reused, and a scan killed
+before its end (the first one too) keeps what it read.
 
 What a report must tell besides its findings (files with findings that went, or were
 edited clean) is *news* in the state, written with the change itself; `sign_with_news`
@@ -64,8 +66,9 @@ class StateKnown:
         self.started = time.time()
         described = json.dumps(context, sort_keys=True, separators=(",", ":"))
         self.context = "sha256:" + hashlib.sha256(described.encode()).hexdigest()
-        self.reuse = state.get(_CONTEXT) == self.context
-        self._digests = self.reuse and state.counts()["tracked"] > 0
+        state.use_context(self.context)  # outcomes of another context are never reused
+        self.reuse = True
+        self._digests = state.counts()["tracked"] > 0
         self._stored: list[tuple[FileEntry, FileOutcome, str | None]] = []
         self._seen: list[tuple[FileEntry, FileOutcome, str | None]] = []
         self._pending_digest: dict[Path, str] = {}

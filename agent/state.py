@@ -11,8 +11,9 @@ What it keeps, per file path seen by a scan or a sweep:
   computed, so that a copy or a move across file systems with the same bytes is not
   scanned again either (`State.by_digest`);
 * its last outcome: kind, findings, the reason it was skipped or read in part, the
-  parts not read. Findings carry only rule, counts, locations, masked forms and keyed
-  fingerprints: the database holds no plaintext of what was found;
+  parts not read; and the scan context it was made under (`State.use_context`): it is
+  reused only under the same one. Findings carry only rule, counts, locations, masked
+  forms and keyed fingerprints: the database holds no plaintext of what was found;
 * when it was scanned, when a sweep last saw it, and when a sweep over its root no
   longer found it (``gone_at``): counsel sees "found on T1, gone on T2"
   (`State.finish_sweep`).
@@ -54,7 +55,7 @@ from ftiscan.scanner.walk import FileEntry
 __all__ = ["SCHEMA_VERSION", "STATE_DB", "Gone", "News", "State", "StateError"]
 
 STATE_DB = "state.sqlite3"
-SCHEMA_VERSION = 2  # 2: the news table (a version 1 database is upgraded in place)
+SCHEMA_VERSION = 3  # 2: the news table; 3: each outcome's scan context (older: upgraded)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -69,7 +70,8 @@ CREATE TABLE IF NOT EXISTS files (
     findings INTEGER NOT NULL,
     scanned_at REAL NOT NULL,
     seen_at REAL NOT NULL,
-    gone_at REAL
+    gone_at REAL,
+    context TEXT
 );
 CREATE INDEX IF NOT EXISTS files_identity ON files (dev, ino, size, mtime_ns);
 CREATE INDEX IF NOT EXISTS files_digest ON files (digest, size);
@@ -175,6 +177,7 @@ class State:
     def __init__(self, path: Path, timeout: float = 10.0) -> None:
         self.path = path
         self.timeout = timeout
+        self.context: str | None = None  # `use_context`
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not path.exists():
@@ -191,15 +194,22 @@ class State:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, 1, SCHEMA_VERSION):
+            if version not in (0, 1, 2, SCHEMA_VERSION):
                 raise StateError(
                     f"{path}: state database of schema {version}; this ftiscan uses "
                     f"{SCHEMA_VERSION} (move it away to start over)"
                 )
-            if version != SCHEMA_VERSION:  # new, or version 1: add what is missing
+            if version != SCHEMA_VERSION:  # new, or version 1 or 2: add what is missing
                 with self._write():
                     for statement in filter(str.strip, _SCHEMA.split(";")):
                         self._db.execute(statement)
+                    columns = {row[1] for row in self._db.execute("PRAGMA table_info(files)")}
+                    if "context" not in columns:  # version 2 kept one context for all rows
+                        self._db.execute("ALTER TABLE files ADD COLUMN context TEXT")
+                        self._db.execute(
+                            "UPDATE files SET context ="
+                            " (SELECT value FROM meta WHERE key = 'scan_context')"
+                        )
                     self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException as exc:
             with contextlib.suppress(AttributeError, sqlite3.Error):  # no half-open handle
@@ -260,12 +270,37 @@ class State:
 
     # -- files ---------------------------------------------------------------------------
 
+    def use_context(self, context: str) -> None:
+        """Store outcomes as made under the scan context ``context`` (what an outcome
+        depends on besides the file: `ftiscan.agent.incremental.StateKnown`), and find
+        only those made under it.
+
+        Each outcome carries its context, so that one is reused exactly when it was made
+        under the same one: also the outcomes of a scan killed before its end (the
+        first scan of a laptop, the first after a pack update), and never those another
+        process stored meanwhile under another context."""
+        self.context = context
+
+    def _ctx(self) -> tuple[str | None, str | None]:
+        """The parameters of ``(? IS NULL OR context = ?)``: rows of the current context,
+        or every row while there is none."""
+        return self.context, self.context
+
     def unchanged(self, entry: FileEntry) -> FileOutcome | None:
         """The last outcome of ``entry``'s path when its identity is the same."""
         row = self._db.execute(
             "SELECT outcome FROM files WHERE path = ? AND dev = ? AND ino = ? AND size = ? "
-            "AND mtime_ns = ? AND ctime_ns = ? AND gone_at IS NULL",
-            (str(entry.path), entry.dev, entry.ino, entry.size, entry.mtime_ns, entry.ctime_ns),
+            "AND mtime_ns = ? AND ctime_ns = ? AND gone_at IS NULL"
+            " AND (? IS NULL OR context = ?)",
+            (
+                str(entry.path),
+                entry.dev,
+                entry.ino,
+                entry.size,
+                entry.mtime_ns,
+                entry.ctime_ns,
+                *self._ctx(),
+            ),
         ).fetchone()
         return None if row is None else _outcome_of(row[0], entry.path)
 
@@ -274,8 +309,8 @@ class State:
         path that no longer exists: a rename or a move within one file system."""
         rows = self._db.execute(
             "SELECT path, outcome FROM files WHERE dev = ? AND ino = ? AND size = ? "
-            "AND mtime_ns = ? AND path != ?",
-            (entry.dev, entry.ino, entry.size, entry.mtime_ns, str(entry.path)),
+            "AND mtime_ns = ? AND path != ? AND (? IS NULL OR context = ?)",
+            (entry.dev, entry.ino, entry.size, entry.mtime_ns, str(entry.path), *self._ctx()),
         ).fetchall()
         for old, outcome in rows:
             if not os.path.lexists(old):
@@ -285,7 +320,9 @@ class State:
     def by_digest(self, digest: str, size: int, path: Path) -> FileOutcome | None:
         """The outcome of a file with the same content, moved to ``path``."""
         row = self._db.execute(
-            "SELECT outcome FROM files WHERE digest = ? AND size = ? LIMIT 1", (digest, size)
+            "SELECT outcome FROM files WHERE digest = ? AND size = ?"
+            " AND (? IS NULL OR context = ?) LIMIT 1",
+            (digest, size, *self._ctx()),
         ).fetchone()
         return None if row is None else _outcome_of(row[0], path)
 
@@ -319,6 +356,7 @@ class State:
                 len(outcome.findings),
                 when,
                 when,
+                self.context,
             )
             for entry, outcome, digest in items
         ]
@@ -332,11 +370,13 @@ class State:
                 )
             self._db.executemany(
                 "INSERT INTO files (path, dev, ino, size, mtime_ns, ctime_ns, digest, outcome,"
-                " findings, scanned_at, seen_at, gone_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL) "
+                " findings, scanned_at, seen_at, gone_at, context)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,?) "
                 "ON CONFLICT (path) DO UPDATE SET dev=excluded.dev, ino=excluded.ino,"
                 " size=excluded.size, mtime_ns=excluded.mtime_ns, ctime_ns=excluded.ctime_ns,"
                 " digest=excluded.digest, outcome=excluded.outcome, findings=excluded.findings,"
-                " scanned_at=excluded.scanned_at, seen_at=excluded.seen_at, gone_at=NULL",
+                " scanned_at=excluded.scanned_at, seen_at=excluded.seen_at, gone_at=NULL,"
+                " context=excluded.context",
                 rows,
             )
         return len(rows)

@@ -52,7 +52,9 @@ def test_state_is_private_wal_and_versioned(tmp_path: Path) -> None:
     db.execute("PRAGMA user_version=99")
     db.commit()
     db.close()
-    with pytest.raises(StateError, match="state database of schema 99; this ftiscan uses 2"):
+    with pytest.raises(
+        StateError, match=f"state database of schema 99; this ftiscan uses {SCHEMA_VERSION}"
+    ):
         State(path)
     garbage = tmp_path / "garbage.sqlite3"
     garbage.write_bytes(b"not a database at all" * 100)

@@ -116,6 +116,47 @@ def test_state_folder_full_for_the_chain(tmp_path: Path) -> None:
 
 
 @needs_userns
+def test_state_database_full_mid_scan(tmp_path: Path) -> None:
+    """``scan --incremental`` whose state database runs out of space after some files:
+    exit 2, no report signed, every transaction whole; with space again the next scan
+    reads only the files not stored, and its report holds every record once."""
+    tree, truth = _tree(tmp_path)
+    state = tmp_path / "state"
+    state.mkdir()
+    size = 4 * 1024 * 1024
+    args = ("scan", str(tree), "-q", "--jobs", "1", "--format", "json", "--incremental")
+    steps = (
+        Session(tmp_path / "ns", tmpfs(state, "4m", fill=size - 400_000), private_env(tmp_path))
+        .cli(*args)
+        .sh(f"cp -a {state} {tmp_path}/failed")
+        .sh(f"rm {state}/.filler")
+        .cli(*args)
+        .sh(f"cp -a {state} {tmp_path}/kept")
+        .run()
+    )
+    (code, stdout, stderr), (again, _, again_err) = steps
+    db = state / "state.sqlite3"
+    assert (code, stdout) == (2, "")
+    assert stderr == (
+        f"ftiscan: error: {db}: No space left on device; the scan stopped, no report was signed\n"
+    )
+    failed = sqlite3.connect(tmp_path / "failed" / "state.sqlite3")
+    try:
+        assert failed.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        stored = failed.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+    finally:
+        failed.close()
+    assert 0 < stored < FILES + CLEAN
+    assert chain_files(tmp_path / "failed") == []
+    assert (again, again_err) == (1, "")
+    report = load_report(chain_files(tmp_path / "kept")[0])
+    assert report["chain"]["sequence"] == 1
+    assert report["coverage"]["files_reused"] == stored
+    assert report["coverage"]["files_scanned"] == FILES + CLEAN
+    assert by_path(report) == truth
+
+
+@needs_userns
 def test_state_folder_read_only(tmp_path: Path) -> None:
     """A read-only state folder: a scan says so before it scans (the chain folder
     cannot take a file), with --incremental too; a read-only state database alone is
