@@ -63,7 +63,8 @@ class Coverage:
     """What was seen and what was not read, by reason (counts and a bounded list).
 
     ``skipped``: files not read at all; ``partial``: files whose reading stopped early
-    (by the reason it stopped); ``members_unread``: parts of files (archive members,
+    (by the reason it stopped), or that changed (``changed``) or went (``vanished``)
+    while they were read; ``members_unread``: parts of files (archive members,
     attachments, pages) not read, by reason. ``files_partial`` counts the files with
     either of the latter two.
     """
@@ -261,15 +262,50 @@ def file_digest(entry: FileEntry, key: bytes) -> str | None:
     return mac.hexdigest()
 
 
+def changed_since_walk(entry: FileEntry) -> str | None:
+    """``vanished`` when ``entry``'s path is gone, ``changed`` when it holds another
+    file (replaced) or other content than the walk saw (size or mtime differ: written,
+    grown, truncated), None when it is as the walk saw it. Asked after a file was read:
+    what was read is then not what is on disk, or not one state of it."""
+    try:
+        st = os.stat(entry.path)  # through a link the walk followed, as open_readonly
+    except (FileNotFoundError, NotADirectoryError):
+        return "vanished"
+    except OSError:
+        return None  # no answer; the read itself went through
+    if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) != (
+        entry.dev,
+        entry.ino,
+        entry.size,
+        entry.mtime_ns,
+    ):
+        return "changed"
+    return None
+
+
 def scan_entry(ctx: Context, entry: FileEntry) -> FileOutcome:
-    """Scan one file from the walk; never raises for anything found on disk."""
+    """Scan one file from the walk; never raises for anything found on disk.
+
+    A file that changed or went while it was read (`changed_since_walk`, asked once
+    it was read and hashed) is read in part with reason ``changed`` or ``vanished``:
+    its findings are kept (that data was on disk), it has no content digest (the one
+    read may not match), and an incremental scan reads it again (its stored identity
+    is the walk's, which the file no longer has). A second pass that cannot open the
+    file again keeps the first pass's findings: each pass replaces the other, so no
+    record counts twice."""
     outcome = FileOutcome(path=entry.path, size=entry.size, kind="unknown")
+    again: str | None = None  # why a due second pass could not be made
     try:
         with open_readonly(entry) as fh:
             result = scan_parts(ctx, fh, entry.path)
         if result.again:
-            with open_readonly(entry) as fh:
-                result = scan_parts(ctx, fh, entry.path, assume_provenance=True)
+            try:
+                with open_readonly(entry) as fh:
+                    result = scan_parts(ctx, fh, entry.path, assume_provenance=True)
+            except ExtractError as exc:
+                again = exc.reason
+            except OSError:
+                again = "unreadable"
     except ExtractError as exc:
         outcome.skipped = exc.reason
         return outcome
@@ -291,8 +327,11 @@ def scan_entry(ctx: Context, entry: FileEntry) -> FileOutcome:
     if reason is not None and reason.startswith("unsupported") and not result.findings:
         outcome.skipped = f"unsupported:{result.kind}"
         outcome.unread = []
-    elif reason is not None:
-        outcome.partial = reason
+        return outcome
+    moved_on = changed_since_walk(entry)
+    if moved_on is not None:
+        outcome.digest = None
+    outcome.partial = moved_on or again or reason  # the change explains a cut-off read
     return outcome
 
 
