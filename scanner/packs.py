@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -247,9 +248,15 @@ def _compile_signature(
     pattern = None
     if "pattern" in raw:
         try:
-            pattern = re.compile(raw["pattern"])
+            with warnings.catch_warnings():
+                # "Possible set difference" and the like: a future Python reads the
+                # pattern differently, so its meaning would change under the pack.
+                warnings.simplefilter("error", FutureWarning)
+                pattern = re.compile(raw["pattern"])
         except re.error as exc:
             raise fail("pattern", f"pattern does not compile: {exc}") from exc
+        except FutureWarning as exc:
+            raise fail("pattern", f"pattern is ambiguous ({exc}): escape it") from None
         group = int(raw.get("group", 0))
         if group > pattern.groups:
             raise fail("group", f"group {group} but the pattern has {pattern.groups} groups")

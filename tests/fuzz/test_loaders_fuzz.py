@@ -260,3 +260,17 @@ def test_pack_bad_tagged_or_deep_yaml_is_a_pack_error(data: bytes, where: str, r
     with pytest.raises(PackError) as caught:
         compile_pack(path, data)
     assert str(caught.value) == f"{path}:{where}: {reason}"
+
+
+def test_pack_ambiguous_pattern_is_a_pack_error() -> None:
+    """Found by the fuzz run: ``[\\d--]`` (a doubled dash in a character class) made
+    re.compile warn "Possible set difference" (FutureWarning: a future Python reads it
+    as set difference) and the pack loaded; under ``-W error`` the loader crashed. Now
+    the pack is refused at the pattern's line and column."""
+    data = PACK.read_bytes()
+    good = b"(?![\\d-])'"
+    at = data.index(good)
+    bad = data[:at] + b"(?![\\d--])'" + data[at + len(good) :]
+    path = Path("fuzz/us-taxpayer.yaml")
+    with pytest.raises(PackError, match=r"pattern is ambiguous \(Possible set difference"):
+        compile_pack(path, bad)
