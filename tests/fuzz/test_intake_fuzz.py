@@ -160,8 +160,16 @@ def _call(
     sent = dict(headers)
     if body is None:
         sent.pop("Content-Type", None)
-    answer = served.client.call(method, path, body, sent)
-    _check(answer, method, path)
+    try:
+        answer = served.client.call(method, path, body, sent)
+    except (ConnectionResetError, BrokenPipeError):
+        # uvicorn refuses a Transfer-Encoding beside Content-Length in its HTTP parser
+        # and closes at once; with body bytes still unread the kernel resets the
+        # connection, and the client may see that before the 400. TCP, not the intake.
+        assert "Transfer-Encoding" in sent
+        assert body
+    else:
+        _check(answer, method, path)
     health = served.client.call("GET", "/v1/health")
     assert health.status == 200
 
