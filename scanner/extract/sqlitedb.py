@@ -17,7 +17,8 @@ rowid alias) is numbered 1, 2, ... in primary-key order. Batches hold at most
 ``limits.batch_rows`` rows and about ``limits.block_chars`` characters.
 
 Virtual tables are not read (FTS keeps its text in shadow tables, which are tables).
-Values: text as is, numbers in their usual form, NULL as ``""``; a blob that is UTF-8
+Values: text as is (text that is not UTF-8 is read as Latin-1), numbers in their usual
+form, NULL as ``""``; a blob that is UTF-8
 text becomes a cell, other blobs are ``""`` (skipped). A database that cannot be read at
 all raises `ExtractError` ("corrupt"); a table that fails while being read yields the rows
 before the damage and `Unread(where, "corrupt")` with ``where.sheet`` set, and the other
@@ -64,12 +65,23 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _text(value: bytes) -> str:
+    """A TEXT value: UTF-8, or Latin-1 when it is not (legacy exports). sqlite3's own
+    decoding raises for the batch holding such a value, which lost the rest of the
+    table."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
 def _open(data: bytes) -> sqlite3.Connection:
     if len(data) > 19 and data[18:20] == b"\x02\x02":
         # WAL mode in the header: an in-memory database cannot use WAL, so read the copy
         # as a rollback-journal database (the scanned file is not touched).
         data = data[:18] + b"\x01\x01" + data[20:]
     conn = sqlite3.connect(":memory:")
+    conn.text_factory = _text
     try:
         conn.deserialize(data)
         conn.execute("PRAGMA query_only=1")

@@ -240,3 +240,31 @@ def test_office_part_with_unknown_xml_encoding_is_corrupt(fuzz_ctx: Context) -> 
     result = _scan(fuzz_ctx, _seeds_zip(members, zipfile.ZIP_DEFLATED))
     assert (result.kind, result.reason) == ("zip", None)
     assert result.unread == [("", "corrupt")]
+
+
+def test_sqlite_text_not_utf8_reads_the_whole_table(fuzz_ctx: Context) -> None:
+    """Found by the hostile-input probe: one TEXT value that is not UTF-8 (a Latin-1
+    export) made sqlite3 raise for the batch holding it, and the table ended there as
+    ``corrupt``: the records in that batch and after it were never looked at. Now the
+    value is read as Latin-1 and every row is read."""
+    import sqlite3
+    import tempfile
+
+    from ftiscan.scanner.extract import sqlitedb
+    from ftiscan.scanner.model import Limits, Location, Rows
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "legacy.db"
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE people (name TEXT, city TEXT)")
+        conn.execute("INSERT INTO people VALUES (CAST(x'4a6f73e9' AS TEXT), 'Ely')")
+        conn.executemany("INSERT INTO people VALUES (?, ?)", [("Ann", "Ely")] * 9)
+        conn.commit()
+        conn.close()
+        data = path.read_bytes()
+    items = list(sqlitedb.extract_sqlite(io.BytesIO(data), Location(Path("l.db")), Limits()))
+    assert [type(item).__name__ for item in items] == ["Rows"]
+    (rows,) = items
+    assert isinstance(rows, Rows)
+    assert len(rows) == 10
+    assert rows.rows[0][0] == "Jos\u00e9"
