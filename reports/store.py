@@ -50,13 +50,13 @@ def write_durable(path: Path, data: bytes, mode: int = 0o644) -> None:
 
     Temporary files of earlier writers of ``path`` that died are removed first. When
     the write fails (no space left, a read-only folder: `OSError`), ``path`` is as it
-    was and no temporary file is left behind.
+    was, no temporary file is left behind, and the error names ``path``.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
             view = memoryview(data)
             while view:
@@ -66,8 +66,10 @@ def write_durable(path: Path, data: bytes, mode: int = 0o644) -> None:
             os.close(fd)
         crash_point("report-written")
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError):  # named for the file asked for, not the temporary
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
     fsync_dir(path.parent)

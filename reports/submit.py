@@ -69,6 +69,7 @@ __all__ = [
     "Backoff",
     "Event",
     "IntakeClient",
+    "NotStored",
     "Pinned",
     "SubmitError",
     "Submitter",
@@ -89,6 +90,18 @@ class SubmitError(FtiscanError):
     """Submission cannot go on as configured: bad URL, CA file, certificate, enrolment."""
 
     exit_code = 2
+
+
+class NotStored(SubmitError):
+    """The outbox could not be written (a receipt, the delivery state): no space left,
+    a read-only folder. Nothing is lost: the report stays pending, and a resend gets
+    the intake's same receipt."""
+
+    def __init__(self, exc: OSError) -> None:
+        super().__init__(
+            f"{exc.filename}: {exc.strerror}: the outbox cannot be written; "
+            "its reports stay pending"
+        )
 
 
 class Unreachable(FtiscanError):
@@ -383,7 +396,8 @@ class Backoff:
 class Event:
     """What happened to one report: ``kind`` is ``delivered``, ``duplicate`` (the
     intake had it: same receipt), ``retry``, ``refused`` or ``bad-receipt``; or, for
-    `Submitter.run` (sequence 0), ``error`` (TLS verification failed)."""
+    `Submitter.run` (sequence 0), ``error`` (TLS verification failed: code ``tls``; the
+    outbox cannot be written: code ``storage``)."""
 
     sequence: int
     kind: str
@@ -489,8 +503,11 @@ class Submitter:
         """Send every due report in sequence order, up to the first that must wait;
         return the seconds until the next is due (``math.inf``: none pending but
         refused ones). Refused reports are skipped (sent with ``retry_refused``)."""
-        with self.outbox.sending():  # the daemon and `ftiscan submit` take turns
-            return self._step(time.time() if now is None else now, retry_refused)
+        try:
+            with self.outbox.sending():  # the daemon and `ftiscan submit` take turns
+                return self._step(time.time() if now is None else now, retry_refused)
+        except OSError as exc:  # the intake client raises Unreachable, never OSError
+            raise NotStored(exc) from None
 
     def _step(self, now: float, retry_refused: bool) -> float:
         deliveries = self.outbox.deliveries()
@@ -508,12 +525,14 @@ class Submitter:
     def run(self, stop: threading.Event, idle: float = 60.0) -> None:
         """Call `step` until ``stop`` is set, sleeping between (at most ``idle``
         seconds, so that new reports go soon). A TLS verification failure waits the
-        backoff cap and is tried again: the operator may fix the certificate."""
+        backoff cap and is tried again: the operator may fix the certificate. So is an
+        outbox that cannot be written (`NotStored`: the disk may get space again)."""
         while not stop.is_set():
             try:
                 wait = self.step()
             except SubmitError as exc:
-                self.on_event(Event(0, "error", "tls", str(exc), self.backoff.cap))
+                code = "storage" if isinstance(exc, NotStored) else "tls"
+                self.on_event(Event(0, "error", code, str(exc), self.backoff.cap))
                 wait = self.backoff.cap
             with contextlib.suppress(OverflowError):
                 stop.wait(min(wait, idle))
