@@ -478,6 +478,9 @@ def test_no_leak_with_every_output_on(tmp_path: Path, pg: str | None) -> None:
         intake.start()
         assert run("submit-after-crashes", "submit", "--wait", "--max-wait", "60") == 0
         intake.fleet_views()
+        # The EDM chain (same agent key) refused: fork or schema reasons, kept.
+        code = run("submit-edm-refused", "submit", "--state-dir", out / "state-edm")
+        assert code == 1
         # Ctrl-C (SIGINT to the process group) during a full scan: click's "Aborted!",
         # or a KeyboardInterrupt traceback if it comes while Python is still starting.
         ctrl_c = run.popen("scan-ctrl-c", "scan", *roots, "--jobs", "2", "--quiet")
