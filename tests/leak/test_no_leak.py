@@ -2,22 +2,29 @@
 
 `test_no_leak_with_every_output_on` generates the synthetic home tree (every format)
 and reformatted copies of an EDM list, then runs the real programs with everything
-that writes turned on: `ftiscan edm build`; `ftiscan scan` with each renderer (one on
-a terminal, with progress), `--report`, `--incremental` and the index; `render` and
-`verify`; `intake serve --log-level debug` over TLS on SQLite; `enroll`; the daemon
-(`agent run --verbose`, watching, submitting, its status file) through a new file and
-a deleted one; `submit`; crash traces (SIGKILL at the crash points of scan, journal,
-submit and intake storage, and Ctrl-C to a scan's process group); `bundle`, `intake
-import` and `intake export`, also on PostgreSQL when its binaries exist. TMPDIR and
-HOME point into the test's folder. Then it searches every byte under that folder
-(logs of every process, reports, renders, keys, state and intake databases with their
--wal/-shm files raw and as logical dumps, bundle, export, temporary files) and, for
-PostgreSQL, the cluster's data folder raw and every row, for every generated TIN,
-name and street line in every form and layer (`tests/leak/_search.py`).
+that writes turned on: `ftiscan edm build` and `inspect`; `ftiscan scan` with the
+index, `--incremental`, `--report` and each renderer (one on a terminal, with
+progress); `render` to each format and `verify`; `intake serve --log-level debug`
+over TLS on SQLite; `enroll`; the daemon (`agent run --verbose`, watching and
+submitting, its status file) through a new file and a deleted one; `agent status`;
+`submit`; crash traces (SIGKILL at the crash points of journal, report, news, submit
+and intake storage, and Ctrl-C to a scan's process group); the fleet view (JSON, and
+HTML by credential and by one-time link); refused reports; `bundle`, `intake import`,
+`submit --receipts` and `intake export`, also on PostgreSQL when its binaries exist.
+HOME and TMPDIR point into the test's folder, and ftiscan makes its own key and state
+folders there. Then it searches every byte under that folder (the output and error of
+every process, reports, renders, keys, state and intake databases with their -wal and
+-shm files raw and as logical dumps, bundle, export, temporary files) and, on
+PostgreSQL, every row, the raw files of its tables, TOAST tables and indexes, and the
+WAL written during the test, for every generated TIN, name and street line in every
+form and layer (`tests/leak/_search.py`). It also checks that keys, chain and state
+are private to the agent's user, that no stored content digest is a plain SHA-256, and
+that the same search over the inputs finds every kind of value (so zero means zero).
 
 The other tests prove the search can fail (negative controls: a value planted in a
-SQLite free page, in gzip, base64, ZIP, UTF-16, JSON and HTML escapes is found) and
-that the state database keeps no plain SHA-256 of a file's content.
+SQLite free page, in gzip, base64 cut at any offset, ZIP, UTF-16, JSON and HTML
+escapes is found; near misses are not) and that the state database keeps no plain
+SHA-256 of a file holding only an SSN.
 
 Failures name the file, the layer and the kind of value, never the value.
 """
@@ -498,9 +505,9 @@ def test_no_leak_with_every_output_on(tmp_path: Path, pg: str | None) -> None:
     assert run("bundle", "bundle", "--all", "-o", bundle) == 0
     receipts = out / "bundle" / "receipts.json"
     assert intake.cli("import", "import", bundle, "--receipts", receipts) == 0
-    assert run("submit-receipts", "submit", "--receipts", receipts) in (0, 1)
+    assert run("submit-receipts", "submit", "--receipts", receipts) == 0
     assert intake.cli("export", "export", "-o", out / "export") == 0
-    assert intake.cli("fleet-status", "status", "--inventory") in (0, 1)
+    assert intake.cli("fleet-status", "status") == 0
     pg_rows, pg_since = 0, ""
     if pg is not None:
         pg_since = _pg_lsn(pg)
