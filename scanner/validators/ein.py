@@ -26,8 +26,9 @@ from __future__ import annotations
 import re
 
 from ftiscan.scanner.errors import InvalidComponent, InvalidFormat
+from ftiscan.scanner.validators._digits import window
 
-__all__ = ["PREFIXES", "compact", "is_valid", "is_valid_digits", "mask", "validate"]
+__all__ = ["PREFIXES", "WINDOW", "compact", "is_valid", "is_valid_digits", "mask", "validate"]
 
 # Prefixes by assigning office (IRS page above; 46 is listed under two offices).
 _BY_OFFICE: dict[str, tuple[int, ...]] = {
@@ -101,6 +102,10 @@ _BY_OFFICE: dict[str, tuple[int, ...]] = {
 
 #: Valid 2-digit EIN prefixes, as 2-character strings.
 PREFIXES = frozenset(f"{n:02d}" for prefixes in _BY_OFFICE.values() for n in prefixes)
+
+#: `is_valid_digits` as a regex over digits with dashes and spaces after each
+#: (`ftiscan.scanner.validators._digits`).
+WINDOW = window([PREFIXES, 7])
 
 _SHAPE = re.compile(r"\d{2}-\d{7}|\d{9}")
 _STRIP = str.maketrans("", "", " -")

@@ -108,22 +108,29 @@ def _has_nine_in_groups(run: str) -> bool:
 
 
 @settings(max_examples=400, deadline=None)
-@given(_ASCII_TEXT, st.booleans(), st.booleans())
-def test_detector_ascii_runs_both_ways_equal_plain(text: str, context: bool, dense: bool) -> None:
-    """On ASCII text both run finders (few runs / many runs) list the runs that hold nine
-    digits, and of them those with nine digits in whole groups; matching finds what the
-    whole-text passes find."""
+@given(_ASCII_TEXT, st.booleans(), st.sampled_from(["dense", "re2", "located"]))
+def test_detector_ascii_runs_every_way_equal_plain(text: str, context: bool, way: str) -> None:
+    """On ASCII text every run finder (many runs: split; few runs: RE2, or located from
+    the shape without RE2) lists the runs that hold nine digits, and of them those with
+    nine digits in whole groups; matching finds what the whole-text passes find."""
     text = ("SSN " + text) if context else text
     found = [m.span() for m in _RUNS.finditer(text)]
     digits = [s for s in found if sum(ch.isdigit() for ch in text[s[0] : s[1]]) >= 9]
     groups = [s for s in digits if _has_nine_in_groups(text[s[0] : s[1]])]
-    saved = detect._DENSE
-    detect._DENSE = 10**9 if dense else 0
+    saved = detect._DENSE, detect._RUN9_FINDITER
+    detect._DENSE = 10**9 if way == "dense" else 0
+    if way == "located":
+        detect._RUN9_FINDITER = None
     try:
         assert (digit_runs(text), group_runs(text)) == (digits, groups)
         assert _key(_DETECTOR.tins(text)) == _key(_PLAIN.tins(text))
     finally:
-        detect._DENSE = saved
+        detect._DENSE, detect._RUN9_FINDITER = saved
+
+
+def test_detector_run_finders_without_re2_are_the_plain_regex() -> None:
+    """The sparse run finder of RE2 is the one in use here (google-re2 is a dependency)."""
+    assert detect._RUN9_FINDITER is not None
 
 
 def test_detector_shape_cache_starts_over_when_full() -> None:
