@@ -603,5 +603,17 @@ for _command in (enroll, submit, bundle):
     cli.add_command(_command)
 
 
+EXIT_INTERRUPTED = 2  # an error by the exit contract (0 clean, 1 found, 2 error), never "found"
+
+
 def main() -> None:
-    cli(prog_name="ftiscan")
+    """The console script: click's own handling, but an interrupted run exits 2."""
+    try:
+        code = cli.main(prog_name="ftiscan", standalone_mode=False)
+    except click.exceptions.Abort:  # Ctrl-C, or EOF at a prompt
+        click.echo("ftiscan: interrupted (nothing was signed for this run)", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:  # usage errors: click's message, exit 2
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -256,7 +256,11 @@ class FileScan:
             self.acc.add("fti.marked-name-address", "na", value, where(start), "name+street")
 
     def _add_edm(self, hit: EdmHit, where: dict[str, Any]) -> None:
-        self.acc.add("fti.edm-record", "edm", hit.record, where, "", f"edm.{hit.combo}")
+        # a signature id: "edm.tin-zip5", "edm.name-street-zip5" (the report schema's
+        # ident pattern has no "+")
+        self.acc.add(
+            "fti.edm-record", "edm", hit.record, where, "", "edm." + hit.combo.replace("+", "-")
+        )
 
     def _add_tin(self, hit: Hit, has_name: bool, has_home: bool, where: dict[str, Any]) -> None:
         if has_name and has_home:
