@@ -152,7 +152,9 @@ def _parse(path: Path) -> tuple[bytes, yaml.Node | None, Any]:
         raise ConfigError(path, line, f"not valid YAML: {exc.reason}", column) from None
     except RecursionError:
         raise ConfigError(path, 1, "not valid YAML: nested too deeply", 1) from None
-    except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # e.g. 2001-13-01
+    except (ValueError, TypeError, AttributeError, OverflowError, IndexError) as exc:
+        # PyYAML's constructors on a value its explicit tag does not fit: "!!timestamp
+        # 2001-13-01" is ValueError, "!!int" with no value IndexError.
         raise ConfigError(path, 1, f"not valid YAML: {exc}", 1) from None
     return data, root, doc
 

@@ -187,7 +187,7 @@ def _construct(
     # PyYAML raise plain Python errors.
     try:
         return yaml.SafeLoader(b"").construct_object(node, deep=True)
-    except (ValueError, TypeError, AttributeError, OverflowError):
+    except (ValueError, TypeError, AttributeError, OverflowError, IndexError):
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
         tag = str(node.tag).rsplit(":", 1)[-1]
         raise PackError(source, line, col, f"YAML: not a valid {tag} value") from None

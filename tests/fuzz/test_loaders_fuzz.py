@@ -247,10 +247,11 @@ def test_policy_not_utf8_names_line_and_column(tmp_path: Path) -> None:
         (b"pack: !!float tin number\n", "1:7", "YAML: not a valid float value"),
         (b"pack: x\nversion: !!int tin\n", "2:10", "YAML: not a valid int value"),
         (b"pack: !!timestamp 2001-13-01\n", "1:7", "YAML: not a valid timestamp value"),
+        (b"pack: x\nversion: !!int\n", "2:10", "YAML: not a valid int value"),
         (b"pack: " + b"[" * 3000 + b"]" * 3000 + b"\n", "1:1", "YAML: nested too deeply"),
         (b"pack: " + b"[" * 80 + b"]" * 80 + b"\n", "1:71", "nested deeper than 64 levels"),
     ],
-    ids=["float", "int", "timestamp", "recursion", "depth"],
+    ids=["float", "int", "timestamp", "empty-int", "recursion", "depth"],
 )
 def test_pack_bad_tagged_or_deep_yaml_is_a_pack_error(data: bytes, where: str, reason: str) -> None:
     """Found by the fuzz run: an explicit YAML tag on a value it does not fit raised
@@ -274,3 +275,14 @@ def test_pack_ambiguous_pattern_is_a_pack_error() -> None:
     path = Path("fuzz/us-taxpayer.yaml")
     with pytest.raises(PackError, match=r"pattern is ambiguous \(Possible set difference"):
         compile_pack(path, bad)
+
+
+@pytest.mark.parametrize("loader", [load_policy, load_config], ids=["policy", "config"])
+def test_yaml_empty_tagged_int_is_a_config_error(tmp_path: Path, loader: object) -> None:
+    """Found by the fuzz run: ``!!int`` with no value let IndexError out of PyYAML and
+    out of the policy and config loaders; now it is a ConfigError."""
+    assert callable(loader)
+    path = tmp_path / "x.yaml"
+    path.write_bytes(b"version: !!int\n")
+    with pytest.raises(ConfigError, match=r":1:1: not valid YAML: string index out of range"):
+        loader(path)
