@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import random
+import shlex
 import signal
 import subprocess
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.agent.submit_harness import Agent, Intake, Tls, make_tls
-from tests.faults._faults import SEED, Session, needs_userns, tmpfs
+from tests.faults._faults import FTISCAN, SEED, Session, needs_userns, tmpfs
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +66,8 @@ def test_submit_and_intake_killed_at_random_moments(
             sender.communicate()
     if intake.proc is None:
         intake.start()
-    done = agent.run("submit")
+    # --wait: the intake may rate-limit (429) the resends of the killed rounds
+    done = agent.run("submit", "--wait", "--max-wait", "120", "--backoff-cap", "2")
     assert done.returncode == 0, f"seed {SEED}, kills {kills}: {done.stderr}"
     assert done.stdout.splitlines()[-1].endswith("; 0 in the outbox"), f"seed {SEED}: {kills}"
     stored = intake.export(tmp_path / "export")  # also: one file per sequence
@@ -104,3 +106,51 @@ def test_no_space_for_the_receipt(tmp_path: Path, intake: Intake) -> None:
     assert sorted(stored["reports"]) == [1]
     kept = tmp_path / "kept" / agent.key_id / "000000000001.receipt.dsse.json"
     assert stored["receipts"] == {1: kept.read_bytes()}
+
+
+@needs_userns
+def test_no_space_for_the_intake_database(tmp_path: Path, tls: Tls) -> None:
+    """The intake's database on a full file system: the intake answers 503 and stays
+    up, the agent keeps the report and says it will retry; with space again the same
+    report is stored once, with the receipt the agent then holds."""
+    first = Intake(tmp_path / "before", tls).start()
+    agent = Agent(tmp_path / "agent")
+    assert agent.enroll(first).returncode == 0
+    agent.scan(1)
+    first.stop()  # SIGTERM: a clean stop, the database whole in one file
+    live = Intake(tmp_path / "live", tls)
+    live.port, live.url = first.port, first.url  # the URL the agent pinned
+    serve = [
+        str(FTISCAN), "intake", "serve", "--db", str(live.db), "--key", str(live.key),
+        "--host", "127.0.0.1", "--port", str(live.port), "--port-file", str(live.folder / "port"),
+        "--tls-cert", str(tls.cert), "--tls-key", str(tls.key),
+    ]  # fmt: skip
+    port = shlex.quote(str(live.folder / "port"))
+    pid = tmp_path / "serve.pid"
+    setup = (
+        tmpfs(live.folder, "1m")
+        + f" && cp -a {tmp_path}/before/. {live.folder}/ && rm -f {port}"
+        + f" && {{ {' '.join(shlex.quote(a) for a in serve)} 2> {tmp_path}/serve.err &"
+        + f" echo $! > {pid}; }}"
+        + f" && n=0; while [ ! -s {port} ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n+1)); done"
+        + f" && (cat /dev/zero > {live.folder}/.filler 2>/dev/null; true)"  # full, while up
+    )
+    steps = (
+        Session(tmp_path / "ns", setup, agent.env)
+        .cli("submit")
+        .sh(f"rm {live.folder}/.filler")
+        .cli("submit")
+        .sh(f"kill -TERM $(cat {pid}); while kill -0 $(cat {pid}) 2>/dev/null; do sleep 0.05; done")
+        .sh(f"cp -a {live.folder}/. {tmp_path}/after/")
+        .run()
+    )
+    log = (tmp_path / "serve.err").read_text(errors="replace")[-2000:]
+    (code, stdout, stderr), (again, again_out, _) = steps
+    assert code == 1, log
+    assert "report 1: the intake answered 503 unavailable" in stderr + stdout, log
+    assert again == 0, log
+    assert again_out.splitlines()[-1] == "1 delivered now; 0 in the outbox"
+    after = Intake(tmp_path / "after", tls)
+    stored = after.export(tmp_path / "export")
+    assert stored["reports"] == agent.chain()
+    assert stored["receipts"] == agent.receipts()
