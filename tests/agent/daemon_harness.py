@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +123,27 @@ class Agent:
         )
         assert done.returncode == 0, done.stdout + done.stderr
         assert "intact" in done.stdout
+
+    def kill(self) -> None:
+        """End the agent if it still runs (a test's clean-up)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def quick_agent(base: Path, *lines: str) -> Iterator[Agent]:
+    """An agent on ``base`` with a quick schedule (heartbeat 1 s, settle 200 ms), no
+    battery pause, and the config ``lines`` added; killed afterwards if still running."""
+    agent = Agent(base)
+    agent.write_config(
+        f"roots: [{agent.tree}]\n"
+        + "".join(f"{line}\n" for line in lines)
+        + "schedule: {full_sweep: 1h, heartbeat: 1s, settle: 200ms}\n"
+        "budget: {cpu_percent: 100, pause_on_battery: false}\n"
+        f"state_dir: {agent.state}\n"
+    )
+    try:
+        yield agent
+    finally:
+        agent.kill()

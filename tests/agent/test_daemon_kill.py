@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from ftiscan.reports.report import iso
-from tests.agent.daemon_harness import Agent
+from tests.agent.daemon_harness import Agent, quick_agent
 from tests.synthetic.home import taxpayer_csv
 from tests.synthetic.people import dashed
 
@@ -116,18 +116,8 @@ class Changes:
 
 @pytest.fixture
 def agent(tmp_path: Path) -> Iterator[Agent]:
-    running = Agent(tmp_path)
-    running.write_config(
-        f"roots: [{running.tree}]\n"
-        'exclude: ["*.part"]\n'
-        "schedule: {full_sweep: 1h, heartbeat: 1s, settle: 200ms}\n"
-        "budget: {cpu_percent: 100, pause_on_battery: false}\n"
-        f"state_dir: {running.state}\n"
-    )
-    yield running
-    if running.proc is not None and running.proc.poll() is None:
-        running.proc.kill()
-        running.proc.wait(timeout=30)
+    with quick_agent(tmp_path, 'exclude: ["*.part"]') as running:
+        yield running
 
 
 def _reads(log: str) -> Counter[str]:

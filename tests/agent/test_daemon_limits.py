@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.agent.daemon_harness import WAIT, Agent
+from tests.agent.daemon_harness import WAIT, Agent, quick_agent
 
 
 def _userns_with(limits: dict[str, int]) -> list[str]:
@@ -45,17 +45,8 @@ pytestmark = [
 
 @pytest.fixture
 def agent(tmp_path: Path) -> Iterator[Agent]:
-    running = Agent(tmp_path)
-    running.write_config(
-        f"roots: [{running.tree}]\n"
-        "schedule: {full_sweep: 1h, heartbeat: 1s, settle: 200ms}\n"
-        "budget: {cpu_percent: 100, pause_on_battery: false}\n"
-        f"state_dir: {running.state}\n"
-    )
-    yield running
-    if running.proc is not None and running.proc.poll() is None:
-        running.proc.kill()
-        running.proc.wait(timeout=30)
+    with quick_agent(tmp_path) as running:
+        yield running
 
 
 def _holding(agent: Agent, path: Path, after: int) -> dict[str, Any]:
