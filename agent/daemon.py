@@ -51,7 +51,7 @@ import psutil
 
 from ftiscan.agent import keys, platform
 from ftiscan.agent.config import AgentConfig, load_config
-from ftiscan.agent.governor import Governor
+from ftiscan.agent.governor import MEMORY, Governor
 from ftiscan.agent.incremental import StateKnown, reconcile_news, sign_with_news
 from ftiscan.agent.journal import Journal, Signed
 from ftiscan.agent.paths import default_key_dir, default_state_dir
@@ -92,6 +92,11 @@ class DaemonError(FtiscanError):
     """The daemon cannot start (another one runs on this state folder, self-test failed)."""
 
     exit_code = 2
+
+
+class _OverMemory(Exception):
+    """Raised between two files of a sweep with worker processes that is over the
+    memory cap: pausing would not free the workers' memory, so the sweep gives way."""
 
 
 class _Stopped(Exception):
@@ -194,6 +199,7 @@ class Daemon:
         self._since = Coverage()  # scanned or reused since the last signed report
         self._since_start = time.time()
         self.sweep_now = False
+        self._scan_jobs = 1
         self.paused: str | None = None  # why the governor holds the agent, while it does
         self.submission: str | None = None  # the submitter's last word, for status
         self._submit_stop = threading.Event()
@@ -359,6 +365,8 @@ class Daemon:
         if self.stop.is_set():
             raise _Stopped
         self.governor.step()
+        if self._scan_jobs > 1 and self.governor.paused() == MEMORY:
+            raise _OverMemory
         self._wait_while_paused()
         if self.stop.is_set():
             raise _Stopped
@@ -407,6 +415,7 @@ class Daemon:
                 self.options.key,
                 on_read=self._read if self.verbose else None,
             )
+            self._scan_jobs = jobs
             try:
                 if roots:
                     options = dataclasses.replace(self.options, roots=roots, jobs=jobs)
@@ -416,7 +425,7 @@ class Daemon:
                 else:
                     now = time.time()
                     result = ScanResult([], Coverage(), now, now)
-            except _Stopped:
+            except (_Stopped, _OverMemory):
                 known.flush()  # keep what was read before the stop; no "gone" from a part
                 raise
             known.finish()
@@ -501,7 +510,17 @@ class Daemon:
         self.sweep_now = False
         if self.sweep_jobs > 1:
             self._log(f"sweep with {self.sweep_jobs} worker processes")
-        result = self._scan(roots, roots, self.sweep_jobs)
+        try:
+            result = self._scan(roots, roots, self.sweep_jobs)
+        except _OverMemory:
+            # The workers hold memory that a pause cannot free: go on in-process
+            # (what was read is in the state and is not read again).
+            self._log(
+                f"over budget.memory_mb with {self.sweep_jobs} worker processes: "
+                "sweeping in-process from now on"
+            )
+            self.sweep_jobs = 1
+            result = self._scan(roots, roots, 1)
         self._check_watched(roots)  # before signing: the report says how it watches
         self.last_sweep = result.ended
         return self._sign_result("sweep", roots, result)

@@ -269,7 +269,7 @@ def test_daemon_with_a_budget_of_two_cores_sweeps_with_workers(agent: Agent) -> 
     agent.write_config(
         f"roots: [{agent.tree}]\n"
         "schedule: {full_sweep: 1h, heartbeat: 1h, settle: 300ms}\n"
-        "budget: {cpu_percent: 200, pause_on_battery: false}\n"
+        "budget: {cpu_percent: 200, memory_mb: 1000, pause_on_battery: false}\n"
         f"state_dir: {agent.state}\n"
     )
     agent.start()
