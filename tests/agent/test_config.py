@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ftiscan.agent.config import (
@@ -228,6 +228,7 @@ _KEYWORDS = st.lists(
 )
 
 
+@settings(deadline=None)  # file writes and YAML parsing: over 200 ms under load
 @given(parts=_KEYWORDS, noise=_YAMLISH)
 def test_config_loader_raises_only_config_error_on_yamlish_text(
     tmp_path_factory: pytest.TempPathFactory, parts: list[str], noise: str
