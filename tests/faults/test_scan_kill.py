@@ -47,7 +47,7 @@ def test_killed_scan_leaves_no_worker_behind(tmp_path: Path) -> None:
     holding memory and open files)."""
     rng = random.Random(SEED)
     tree = tmp_path / "tree"
-    taxpayer_tree(tree, 16, 200, seed=SEED, repeat=10)
+    taxpayer_tree(tree, 16, 200, seed=SEED, repeat=80)  # ~5 s of scanning: killed mid-scan
     env = private_env(tmp_path)
     for round_ in range(2):
         proc = subprocess.Popen(

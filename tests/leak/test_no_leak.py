@@ -50,6 +50,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from tests.agent.conftest import FTISCAN, run_on_pty
@@ -492,7 +493,10 @@ def test_no_leak_with_every_output_on(tmp_path: Path, pg: str | None) -> None:
         # Ctrl-C (SIGINT to the process group) during a full scan: exit 2 "interrupted",
         # or a KeyboardInterrupt traceback if it comes while Python is still starting.
         ctrl_c = run.popen("scan-ctrl-c", "scan", *roots, "--jobs", "2", "--quiet")
-        time.sleep(2.0)
+        deadline = time.monotonic() + 60  # once the workers run: mid-scan on any machine
+        while len(psutil.Process(ctrl_c.pid).children()) < 2 and time.monotonic() < deadline:
+            assert ctrl_c.poll() is None, "the scan ended before its workers started"
+            time.sleep(0.02)
         os.killpg(ctrl_c.pid, signal.SIGINT)
         assert ctrl_c.wait(timeout=60) in (2, -signal.SIGINT)
     finally:
