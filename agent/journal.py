@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ftiscan.reports import dsse
 from ftiscan.reports.canonical import canonical_bytes
-from ftiscan.reports.store import crash_point, fsync_dir
+from ftiscan.reports.store import crash_point, fsync_dir, write_new
 from ftiscan.scanner.errors import FtiscanError
 
 __all__ = ["Journal", "JournalError", "Signed"]
@@ -138,14 +138,7 @@ class Journal:
     def _link(self, envelope: bytes, target: Path) -> bool:
         tmp = self.folder / f".{os.getpid()}.{secrets.token_hex(4)}.tmp"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                view = memoryview(envelope)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            write_new(tmp, envelope, 0o600)
             crash_point("journal-written")
             try:
                 os.link(tmp, target)

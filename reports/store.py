@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-__all__ = ["crash_point", "fsync_dir", "write_durable"]
+__all__ = ["crash_point", "fsync_dir", "write_durable", "write_new"]
 
 
 def crash_point(name: str) -> None:
@@ -45,6 +45,18 @@ def _remove_stale(path: Path) -> None:
                 tmp.unlink()
 
 
+def write_new(path: Path, data: bytes, mode: int) -> None:
+    """Create ``path`` (it must not exist), write all of ``data`` and fsync it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_durable(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path``: temp file, fsync, atomic rename, fsync folder.
 
@@ -56,14 +68,7 @@ def write_durable(path: Path, data: bytes, mode: int = 0o644) -> None:
     _remove_stale(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        write_new(tmp, data, mode)
         crash_point("report-written")
         os.replace(tmp, path)
     except BaseException as exc:
