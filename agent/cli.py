@@ -616,4 +616,20 @@ def main() -> None:
     except click.ClickException as exc:  # usage errors: click's message, exit 2
         exc.show()
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        # Ctrl-C while a worker pool starts surfaces as the pool's RuntimeError on
+        # the way out, with the KeyboardInterrupt as its context: still "interrupted".
+        if not _interrupted(exc):
+            raise
+        click.echo("ftiscan: interrupted (nothing was signed for this run)", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _interrupted(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
