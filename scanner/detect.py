@@ -19,6 +19,7 @@ from ftiscan.scanner import _regex
 from ftiscan.scanner.literals import LiteralScan
 from ftiscan.scanner.literals import re2 as _re2
 from ftiscan.scanner.packs import NINE_DIGIT_VALIDATORS, PackSet, Signature
+from ftiscan.scanner.prefilter import TinPrefilter
 from ftiscan.scanner.validators import ein as _ein
 from ftiscan.scanner.validators import itin as _itin
 from ftiscan.scanner.validators import ssn as _ssn
@@ -541,6 +542,7 @@ _WINDOWS: dict[str, Callable[[bytes], list[bytes]]] = {
     for name, module in (("ssn", _ssn), ("itin", _itin), ("ein", _ein))
 }
 _NEWLINES = methodcaller("count", b"\n")
+_PARTS = {"ssn": _ssn.PARTS, "itin": _itin.PARTS, "ein": _ein.PARTS}  # see `TinPrefilter`
 
 
 def _with_window(
@@ -714,6 +716,7 @@ class Detector:
             for sig, reach in self._tin_plan
             if reach is not None and sig.group == 0 and whole_groups(sig.pattern)  # type: ignore[arg-type] # reach implies a pattern
         )
+        self._prefilter = self._tin_prefilter()
         self.provenance_sigs = packs.of_kind("marking") + packs.of_kind("irs-field")
         self.headers = packs.of_kind("header")
         identifier_words = [w for s in self.headers if s.entity == "identifier" for w in s.words]
@@ -744,6 +747,29 @@ class Detector:
             return None
         return run_reach(sig.pattern)
 
+    def _tin_prefilter(self) -> TinPrefilter | None:
+        """One RE2 pass that lists the runs where a TIN signature can match, when every
+        signature is matched run by run in whole digit groups with a validator whose
+        accepted numbers are known (`TinPrefilter`); None otherwise (or without RE2)."""
+        if _re2 is None or not self.tin_sigs:
+            return None
+        if any(
+            sig.id not in self._grouped or sig.validator_name not in _PARTS for sig in self.tin_sigs
+        ):
+            return None
+        return TinPrefilter(
+            [(sig.pattern, _PARTS[sig.validator_name]) for sig in self.tin_sigs]  # type: ignore[misc] # grouped implies a pattern
+        )
+
+    def candidate_runs(self, data: bytes) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """Runs of ASCII text (as bytes) to give `tins` as ``runs``: those where a
+        signature can match (`TinPrefilter`), else every run (`ascii_runs`). A caller
+        may first overwrite parts of ``data`` with a byte that is no run character."""
+        if self._prefilter is None:
+            return ascii_runs(data)
+        runs = self._prefilter.runs(data)
+        return runs, runs
+
     def run_local(self) -> tuple[str, ...]:
         """Ids of the TIN signatures matched run by run (the fast path)."""
         return tuple(sig.id for sig, reach in self._tin_plan if reach is not None)
@@ -764,6 +790,8 @@ class Detector:
             return True  # some signature searches the whole text
         if not text.isascii():
             return may_hold_tin(text)
+        if self._prefilter is not None:
+            return self._prefilter.any(text.encode("ascii"))
         if all(sig.id in self._grouped for sig in self.tin_sigs):
             return _GROUPS9_SEARCH(text.encode("ascii").translate(_DIGIT_SHAPE)) is not None
         return may_hold_tin(text)
@@ -772,7 +800,7 @@ class Detector:
         memo = self._runs_memo
         if memo is not None and memo[0] is text:
             return memo[1]
-        runs = _runs(text)
+        runs = self.candidate_runs(text.encode("ascii")) if text.isascii() else _runs(text)
         self._runs_memo = (text, runs)
         return runs
 
@@ -792,7 +820,8 @@ class Detector:
         matched run by run: hits in the runs it drops are not looked for (matches in
         one run never affect another); other signatures still search all of ``text``.
         ``runs`` gives those runs instead of finding them: (`digit_runs`, `group_runs`)
-        of ``text``, or of ``text`` with parts left out (`ascii_runs`).
+        of ``text``, or of ``text`` with parts left out (`candidate_runs`); either may
+        leave out runs where no signature can match.
         """
         best: dict[int, Hit] = {}
         lowered: str | None = None
@@ -811,8 +840,8 @@ class Detector:
             assert check is not None
             spans: list[Span] | None = None
             if reach is not None:
-                if runs is None:
-                    runs = self._runs_of(text)
+                if runs is None:  # ``only``: a signature the prefilter may not know
+                    runs = self._runs_of(text) if only is None else _runs(text)
                 grouped = sig.id in self._grouped
                 if grouped not in kept:
                     these = runs[1] if grouped else runs[0]

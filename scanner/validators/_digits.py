@@ -30,9 +30,9 @@ _SEPARATORS = b"[ -]*"  # what may stand after each digit of a matched number
 
 
 @cache
-def _alternatives(strings: frozenset[str]) -> bytes:
-    """A regex of ``strings`` (equal lengths) as a trie, each digit followed by
-    `_SEPARATORS`; first digits that share their rest form one character class."""
+def _alternatives(strings: frozenset[str], after: tuple[bytes, ...]) -> bytes:
+    """A regex of ``strings`` (equal lengths) as a trie, digit ``i`` followed by
+    ``after[i]``; first digits that share their rest form one character class."""
     if "" in strings:
         return b""
     rests: dict[str, set[str]] = {}
@@ -40,25 +40,52 @@ def _alternatives(strings: frozenset[str]) -> bytes:
         rests.setdefault(string[0], set()).add(string[1:])
     firsts: dict[bytes, list[str]] = {}
     for first, rest in rests.items():
-        firsts.setdefault(_alternatives(frozenset(rest)), []).append(first)
+        firsts.setdefault(_alternatives(frozenset(rest), after[1:]), []).append(first)
     branches = sorted(
-        b"[" + "".join(sorted(heads)).encode("ascii") + b"]" + _SEPARATORS + tail
+        b"[" + "".join(sorted(heads)).encode("ascii") + b"]" + after[0] + tail
         for tail, heads in firsts.items()
     )
     return branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
 
 
-def window(parts: Sequence[Part]) -> bytes:
+def _separators(layout: str | None, digits: int) -> tuple[bytes, list[bytes]]:
+    """(what stands before the first digit, what stands after each digit)."""
+    if layout is None:
+        return b"", [_SEPARATORS] * digits
+    pieces = layout.split("0")
+    if len(pieces) != digits + 1 or any(piece.strip(" -") for piece in pieces):
+        raise ValueError(f"a layout has {digits} digits ('0'), dashes and spaces")
+    literal = [piece.encode("ascii") for piece in pieces]  # "-" and " " stand for themselves
+    return literal[0], literal[1:]
+
+
+def window(parts: Sequence[Part], layout: str | None = None) -> bytes:
     """A regex (bytes, no look-arounds, so RE2 can run it) matching the numbers made of
-    ``parts`` in order, with dashes and spaces allowed after every digit."""
-    out = []
-    for part in parts:
+    ``parts`` in order, with dashes and spaces allowed after every digit; or, given a
+    ``layout`` (the number's shape, digits written "0": ``"000-00-0000"``), exactly the
+    dashes and spaces it has where it has them.
+
+    >>> import re
+    >>> dashed = re.compile(window([frozenset({"12", "34"}), 2], layout="00-00"))
+    >>> [bool(dashed.fullmatch(t)) for t in (b"12-99", b"1299", b"1-299", b"56-99")]
+    [True, False, False, False]
+    """
+    sizes = [part if isinstance(part, int) else len(next(iter(part), "")) for part in parts]
+    lead, after = _separators(layout, sum(sizes))
+    out = [lead]
+    at = 0
+    for part, size in zip(parts, sizes, strict=True):
+        here = tuple(after[at : at + size])
+        at += size
         if isinstance(part, int):
-            out.append(b"(?:[0-9]" + _SEPARATORS + b"){%d}" % part)
+            if len(set(here)) == 1:
+                out.append(b"(?:[0-9]" + here[0] + b"){%d}" % part)
+            else:
+                out.extend(b"[0-9]" + sep for sep in here)
         else:
             if not part or any(not s.isascii() or not s.isdigit() for s in part):
                 raise ValueError("parts are sets of ASCII digit strings")
             if len({len(s) for s in part}) != 1:
                 raise ValueError("the strings of a part have one length")
-            out.append(_alternatives(part))
+            out.append(_alternatives(part, here))
     return b"".join(out)

@@ -26,9 +26,18 @@ from __future__ import annotations
 import re
 
 from ftiscan.scanner.errors import InvalidComponent, InvalidFormat
-from ftiscan.scanner.validators._digits import window
+from ftiscan.scanner.validators._digits import Part, window
 
-__all__ = ["PREFIXES", "WINDOW", "compact", "is_valid", "is_valid_digits", "mask", "validate"]
+__all__ = [
+    "PARTS",
+    "PREFIXES",
+    "WINDOW",
+    "compact",
+    "is_valid",
+    "is_valid_digits",
+    "mask",
+    "validate",
+]
 
 # Prefixes by assigning office (IRS page above; 46 is listed under two offices).
 _BY_OFFICE: dict[str, tuple[int, ...]] = {
@@ -103,9 +112,10 @@ _BY_OFFICE: dict[str, tuple[int, ...]] = {
 #: Valid 2-digit EIN prefixes, as 2-character strings.
 PREFIXES = frozenset(f"{n:02d}" for prefixes in _BY_OFFICE.values() for n in prefixes)
 
-#: `is_valid_digits` as a regex over digits with dashes and spaces after each
-#: (`ftiscan.scanner.validators._digits`).
-WINDOW = window([PREFIXES, 7])
+#: `is_valid_digits` as the parts of a number and as a regex over digits with dashes
+#: and spaces after each (`ftiscan.scanner.validators._digits`).
+PARTS: tuple[Part, ...] = (PREFIXES, 7)
+WINDOW = window(PARTS)
 
 _SHAPE = re.compile(r"\d{2}-\d{7}|\d{9}")
 _STRIP = str.maketrans("", "", " -")

@@ -34,18 +34,28 @@ from __future__ import annotations
 import re
 
 from ftiscan.scanner.errors import InvalidComponent, InvalidFormat
-from ftiscan.scanner.validators._digits import window
+from ftiscan.scanner.validators._digits import Part, window
 
-__all__ = ["GROUPS", "WINDOW", "compact", "is_valid", "is_valid_digits", "mask", "validate"]
+__all__ = [
+    "GROUPS",
+    "PARTS",
+    "WINDOW",
+    "compact",
+    "is_valid",
+    "is_valid_digits",
+    "mask",
+    "validate",
+]
 
 #: Digits 4-5 the IRS issues for ITINs, as 2-character strings.
 GROUPS = frozenset(
     f"{n:02d}" for n in [*range(50, 66), *range(70, 89), 90, 91, 92, *range(94, 100)]
 )
 
-#: `is_valid_digits` as a regex over digits with dashes and spaces after each
-#: (`ftiscan.scanner.validators._digits`).
-WINDOW = window([frozenset({"9"}), 2, GROUPS, 4])
+#: `is_valid_digits` as the parts of a number and as a regex over digits with dashes
+#: and spaces after each (`ftiscan.scanner.validators._digits`).
+PARTS: tuple[Part, ...] = (frozenset({"9"}), 2, GROUPS, 4)
+WINDOW = window(PARTS)
 
 _SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9}")
 _STRIP = str.maketrans("", "", " -")

@@ -44,9 +44,9 @@ from __future__ import annotations
 import re
 
 from ftiscan.scanner.errors import InvalidComponent, InvalidFormat
-from ftiscan.scanner.validators._digits import window
+from ftiscan.scanner.validators._digits import Part, window
 
-__all__ = ["VOID", "WINDOW", "compact", "is_valid", "is_valid_digits", "mask", "validate"]
+__all__ = ["PARTS", "VOID", "WINDOW", "compact", "is_valid", "is_valid_digits", "mask", "validate"]
 
 #: Areas that may be issued, as 3-character strings ("001" .. "899" except "666").
 _AREAS = frozenset(f"{n:03d}" for n in range(1, 900) if n != 666)
@@ -54,15 +54,14 @@ _AREAS = frozenset(f"{n:03d}" for n in range(1, 900) if n != 666)
 #: Numbers voided after publication (python-stdnum 2.2 ``_ssn_blacklist``), compact.
 VOID = frozenset({"078051120", "219099999", "457555462"})
 
-#: `is_valid_digits` but the void list, as a regex over digits with dashes and spaces
-#: after each (`ftiscan.scanner.validators._digits`).
-WINDOW = window(
-    [
-        _AREAS,
-        frozenset(f"{n:02d}" for n in range(1, 100)),  # group 00 is never issued
-        frozenset(f"{n:04d}" for n in range(1, 10_000)),  # nor serial 0000
-    ]
+#: `is_valid_digits` but the void list, as the parts of a number and as a regex over
+#: digits with dashes and spaces after each (`ftiscan.scanner.validators._digits`).
+PARTS: tuple[Part, ...] = (
+    _AREAS,
+    frozenset(f"{n:02d}" for n in range(1, 100)),  # group 00 is never issued
+    frozenset(f"{n:04d}" for n in range(1, 10_000)),  # nor serial 0000
 )
+WINDOW = window(PARTS)
 
 _SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9}")
 _STRIP = str.maketrans("", "", " -")

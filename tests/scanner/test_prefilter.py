@@ -1,0 +1,192 @@
+"""The TIN prefilter: one RE2 pass lists the runs where a signature can match, and the
+detector that searches only those finds exactly what the whole-text search finds."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ftiscan.scanner.detect import Detector, group_runs
+from ftiscan.scanner.packs import load_packs, pack_set_from_sources
+from ftiscan.scanner.prefilter import TinPrefilter, layouts
+from ftiscan.scanner.validators import _digits, ein, itin, ssn
+from tests.strategies import ein_digits, itin_digits, nine_digits, ssn_digits, tin_forms
+
+_DETECTOR = Detector(load_packs())
+
+
+def _plain(detector: Detector) -> Detector:
+    """The same signatures, every TIN signature searched over the whole text."""
+    slow = Detector(detector.packs)
+    slow._tin_plan = tuple((sig, None) for sig in slow.tin_sigs)
+    return slow
+
+
+_PLAIN = _plain(_DETECTOR)
+
+
+def _key(detector: Detector, text: str) -> list[tuple[object, ...]]:
+    return [(h.sig.id, h.start, h.end, h.value, h.score) for h in detector.tins(text)]
+
+
+# Text around TINs: separators, the characters a bound looks at, other numbers.
+_NOISE = st.text(alphabet="0123456789 -.x=\n", max_size=12)
+_TIN = st.one_of(ssn_digits(), itin_digits(), ein_digits(), nine_digits()).flatmap(
+    lambda d: st.one_of(tin_forms(d), st.just(f"{d[:2]}-{d[2:]}"))
+)
+_TEXT = st.lists(st.one_of(_TIN, _NOISE), max_size=12).map("".join)
+
+
+def test_prefilter_builtin_detector_has_one() -> None:
+    """The shipped signatures all take the prefilter (else every log pays per number)."""
+    assert _DETECTOR._prefilter is not None
+    assert {sig.id: layouts(sig.pattern) for sig in _DETECTOR.tin_sigs if sig.pattern} == {
+        "us.ssn.dashed": {"000-00-0000"},
+        "us.ssn.spaced": {"000 00 0000"},
+        "us.ssn.bare": {"000000000"},
+        "us.itin": {"000-00-0000", "000 00 0000", "000000000"},
+        "us.ein": {"00-0000000"},
+    }
+
+
+@settings(max_examples=500, deadline=None)
+@given(_TEXT, st.booleans())
+def test_prefilter_detector_finds_what_the_whole_text_search_finds(
+    text: str, context: bool
+) -> None:
+    """Exact: searching only the listed runs changes no hit, no score, no span."""
+    text = ("SSN: " + text) if context else text
+    assert _key(_DETECTOR, text) == _key(_PLAIN, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT)
+def test_prefilter_runs_are_maximal_distinct_and_in_order(text: str) -> None:
+    """Each listed run is a whole run (no run character on either side) holding nine
+    digits in whole groups, listed once, in order."""
+    data = text.encode("ascii")
+    assert _DETECTOR._prefilter is not None
+    runs = _DETECTOR._prefilter.runs(data)
+    assert runs == sorted(set(runs))
+    whole = set(group_runs(text))
+    for low, high in runs:
+        assert (low, high) in whole
+    assert _DETECTOR._prefilter.any(data) == bool(runs)
+
+
+def test_prefilter_leaves_out_runs_no_rule_allows() -> None:
+    """Area 000, 666 and 9xx SSNs (ITIN group 89), an EIN prefix 07, a ten-digit
+    number, a date: no run listed; one valid number among them: its run alone."""
+    noise = "trace=000-12-3456 ref 666-12-3456 id=900-89-1234 07-1234567 1234567890 2024-01-31"
+    assert _DETECTOR._prefilter is not None
+    assert _DETECTOR._prefilter.runs(noise.encode()) == []
+    valid = "123-45-6789"
+    text = noise + " x " + valid + "\n" + noise
+    start = text.index(valid)
+    assert _DETECTOR._prefilter.runs(text.encode()) == [(start - 1, start + len(valid))]
+
+
+def test_prefilter_finds_runs_one_character_apart() -> None:
+    """A bound character ends one candidate and starts the next: both runs listed."""
+    text = b"123456789x234567890;345678901"
+    assert _DETECTOR._prefilter is not None
+    assert _DETECTOR._prefilter.runs(text) == [(0, 9), (10, 19), (20, 29)]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"\d{3}-?\d{2}-?\d{4}", {"000-00-0000", "000-000000", "00000-0000", "000000000"}),
+        (r"(?<!\d)\d{2}[- ]\d{7}(?!\d)", {"00-0000000", "00 0000000"}),
+        (r"(?:\d{3}|\d{2})-\d{7}", {"00-0000000"}),  # ten digits: never nine
+        (r"(\d{3})-\1-\d{3}", {"000-000-000"}),
+        (r" ?\d{9}", {"000000000", " 000000000"}),
+    ],
+)
+def test_prefilter_layouts_of_patterns(pattern: str, expected: set[str]) -> None:
+    assert layouts(re.compile(pattern)) == expected
+
+
+@pytest.mark.parametrize("pattern", [r"\d+", r"[\d -]{9,}", r"(?:\d[ -]?){9}\d*"])
+def test_prefilter_layouts_too_involved_is_none(pattern: str) -> None:
+    """Unbounded or many-shaped patterns: None (the window then allows separators
+    after every digit)."""
+    assert layouts(re.compile(pattern)) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([r"\d{3}-?\d{2}-?\d{4}", r"9\d{2}([- ]?)\d{2}\1\d{4}", r"\d{2}[- ]\d{7}"]),
+       st.text(alphabet="0123456789- ", max_size=40))  # fmt: skip
+def test_prefilter_layouts_hold_every_nine_digit_match(pattern: str, text: str) -> None:
+    """Every nine-digit match of a pattern has one of its layouts."""
+    compiled = re.compile(pattern)
+    shapes = layouts(compiled)
+    assert shapes is not None
+    for match in compiled.finditer(text):
+        shape = re.sub(r"\d", "0", match.group())
+        if shape.count("0") == 9:
+            assert shape in shapes
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([("ssn", ssn), ("itin", itin), ("ein", ein)]),
+    nine_digits(),
+    st.sampled_from(["000-00-0000", "000 00 0000", "000000000", "00-0000000", "0-00000000 "]),
+    st.sampled_from(["000-00-0000", "000 00 0000", "000000000", "00-0000000"]),
+)
+def test_prefilter_layout_window_matches_exactly_that_layout(
+    module: tuple[str, object], digits: str, layout: str, written: str
+) -> None:
+    """A window in a layout matches a number written in that layout when the check
+    accepts it (the SSN void list is left to the check), and no other writing."""
+    name, validator = module
+    compiled = re.compile(_digits.window(validator.PARTS, layout))  # type: ignore[attr-defined]
+    text = _write(digits, written)
+    accepted = validator.is_valid_digits(digits) or (name == "ssn" and digits in ssn.VOID)  # type: ignore[attr-defined]
+    assert bool(compiled.fullmatch(text.encode())) == (accepted and written == layout)
+
+
+def _write(digits: str, layout: str) -> str:
+    """``digits`` written in ``layout`` (digits as "0")."""
+    left = iter(digits)
+    return "".join(next(left) if c == "0" else c for c in layout)
+
+
+def test_prefilter_window_layout_needs_its_digits() -> None:
+    with pytest.raises(ValueError, match="9 digits"):
+        _digits.window(ssn.PARTS, "000-00-000")
+
+
+def test_prefilter_none_for_a_signature_outside_whole_groups() -> None:
+    """A local pack whose TIN pattern may touch other digits: no prefilter, and the
+    detector still finds what the whole-text search finds."""
+    pack = b"""pack: local
+version: 1
+threshold: 50
+signatures:
+  - id: local.ssn.loose
+    title: SSN anywhere in a number
+    kind: tin
+    entity: ssn
+    score: 40
+    pattern: '\\d{3}-\\d{2}-\\d{4}'
+    validator: ssn
+    examples:
+      match: ['id 123-45-6789']
+      no_match: ['id 000-12-3456']
+"""
+    detector = Detector(pack_set_from_sources([("local.yaml", pack)]))
+    assert detector._prefilter is None
+    text = "x 9123-45-67890 y 123-45-6789"
+    assert _key(detector, text) == _key(_plain(detector), text)
+    assert len(detector.tins(text)) == 2
+
+
+def test_prefilter_without_windows_matches_nothing() -> None:
+    empty = TinPrefilter([])
+    assert not empty.any(b"123-45-6789")
+    assert empty.runs(b"123-45-6789") == []
