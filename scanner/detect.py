@@ -765,9 +765,9 @@ class Detector:
         """Runs of ASCII text (as bytes) to give `tins` as ``runs``: those where a
         signature can match (`TinPrefilter`), else every run (`ascii_runs`). A caller
         may first overwrite parts of ``data`` with a byte that is no run character."""
-        if self._prefilter is None:
+        runs = None if self._prefilter is None else self._prefilter.runs(data)
+        if runs is None:  # no prefilter, or candidates so dense that listing all is faster
             return ascii_runs(data)
-        runs = self._prefilter.runs(data)
         return runs, runs
 
     def run_local(self) -> tuple[str, ...]:

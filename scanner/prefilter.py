@@ -29,7 +29,7 @@ from ftiscan.scanner import _regex
 from ftiscan.scanner.literals import re2 as _re2
 from ftiscan.scanner.validators._digits import Part, window
 
-__all__ = ["MAX_LAYOUTS", "TinPrefilter", "layouts"]
+__all__ = ["DENSE", "DENSE_AFTER", "MAX_LAYOUTS", "TinPrefilter", "layouts"]
 
 _parser: Any = _regex.parser
 _compiler: Any = _regex.compiler
@@ -40,6 +40,8 @@ _RUN_CHARS = "0123456789- "
 _RUN_BYTES = frozenset(b"0123456789- ")
 _RUN_TAIL = re.compile(rb"[0-9 -]*")
 _BACK = 64  # bytes looked at per step when finding where a run starts
+DENSE = 400  # bytes per run listed, at most, for `TinPrefilter.runs` to go on
+DENSE_AFTER = 64  # runs listed before density is looked at
 
 
 class _Involved(Exception):
@@ -168,13 +170,18 @@ class TinPrefilter:
         """Whether one of the signatures can match in ``data`` (ASCII bytes)."""
         return self._search(data) is not None
 
-    def runs(self, data: bytes) -> list[tuple[int, int]]:
+    def runs(self, data: bytes) -> list[tuple[int, int]] | None:
         """The maximal runs of digits, dashes and spaces of ``data`` (ASCII bytes) in
-        which one of the signatures can match, in order, each once."""
+        which one of the signatures can match, in order, each once; None when they
+        are dense (more than one per `DENSE` bytes after the first `DENSE_AFTER`): a
+        table of TINs, where each search call costs more than listing every run in C
+        (`detect.ascii_runs`) and letting the signatures sort them out."""
         out: list[tuple[int, int]] = []
         search = self._search
         pos = 0
         while (match := search(data, pos)) is not None:
+            if len(out) >= DENSE_AFTER and pos < DENSE * len(out):
+                return None
             start, end = match.span()
             # the bound before the digits, when it is no run character, is not in the run
             low = start + 1 if data[start] not in _RUN_BYTES else _run_start(data, start, pos)

@@ -203,8 +203,12 @@ class FileScan:
         text = seg.text
         first_line = seg.where.line or 1
 
+        counted = [0, first_line]  # an offset and its line: hits come in order
+
         def where(offset: int) -> dict[str, Any]:
-            line = first_line + text.count("\n", 0, offset)
+            at, line = counted if offset >= counted[0] else (0, first_line)
+            line += text.count("\n", at, offset)
+            counted[:] = offset, line
             column = offset - (text.rfind("\n", 0, offset) + 1) + 1
             return _where(seg.where, line=line, column=column)
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ftiscan.scanner.detect import Detector, group_runs
 from ftiscan.scanner.packs import load_packs, pack_set_from_sources
-from ftiscan.scanner.prefilter import TinPrefilter, layouts
+from ftiscan.scanner.prefilter import DENSE_AFTER, TinPrefilter, layouts
 from ftiscan.scanner.validators import _digits, ein, itin, ssn
 from tests.strategies import ein_digits, itin_digits, nine_digits, ssn_digits, tin_forms
 
@@ -70,6 +70,7 @@ def test_prefilter_runs_are_maximal_distinct_and_in_order(text: str) -> None:
     data = text.encode("ascii")
     assert _DETECTOR._prefilter is not None
     runs = _DETECTOR._prefilter.runs(data)
+    assert runs is not None  # fewer than DENSE_AFTER runs: never "dense"
     assert runs == sorted(set(runs))
     whole = set(group_runs(text))
     for low, high in runs:
@@ -87,6 +88,19 @@ def test_prefilter_leaves_out_runs_no_rule_allows() -> None:
     text = noise + " x " + valid + "\n" + noise
     start = text.index(valid)
     assert _DETECTOR._prefilter.runs(text.encode()) == [(start - 1, start + len(valid))]
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(ssn_digits().flatmap(tin_forms), min_size=DENSE_AFTER + 1, max_size=120))
+def test_prefilter_dense_candidates_fall_back_to_every_run(tins: list[str]) -> None:
+    """A table of TINs (a run every few bytes): the prefilter gives up (None) and the
+    detector lists every run instead, finding the same hits."""
+    text = "\n".join(f"{tin},x" for tin in tins)
+    assert _DETECTOR._prefilter is not None
+    assert _DETECTOR._prefilter.runs(text.encode()) is None
+    hits = _DETECTOR.tins(text)
+    assert _key(_DETECTOR, text) == _key(_PLAIN, text)
+    assert len(hits) == len(tins)
 
 
 def test_prefilter_finds_runs_one_character_apart() -> None:
