@@ -593,7 +593,7 @@ class Hit:
 # ``finditer`` would (look-behinds still see the text before each place). Anything
 # the parser does not know makes the pattern run over the whole text, as before.
 
-_PREFIX = 3
+_PREFIX = 6  # longer prefixes start fewer places: "ret" is in "retry", "return" is rarer
 _SHORT_TEXT = 4096  # shorter texts look keywords up without a memo
 _MAX_PREFIXES = 256
 
@@ -643,7 +643,7 @@ def literal_prefixes(pattern: re.Pattern[str]) -> frozenset[str] | None:
     None when no useful set is known (a match could start anywhere).
 
     >>> sorted(literal_prefixes(re.compile(r"(?i)\\bDLN\\b|document")))
-    ['dln', 'doc']
+    ['dln', 'docume']
     >>> literal_prefixes(re.compile(r"\\s*x")) is None
     True
     """

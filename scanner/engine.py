@@ -374,9 +374,9 @@ def _lower_priority() -> None:
         os.nice(5)
 
 
-def _worker_scan(entry: FileEntry) -> FileOutcome:
+def _worker_scan(entries: list[FileEntry]) -> list[FileOutcome]:
     assert _WORKER is not None
-    return scan_entry(_WORKER, entry)
+    return [scan_entry(_WORKER, entry) for entry in entries]
 
 
 def default_jobs() -> int:
@@ -389,7 +389,11 @@ def default_jobs() -> int:
 Progress = Callable[[FileOutcome | Skipped | None, Path | None], None]
 
 
-LOOKAHEAD = 256
+LOOKAHEAD = 4096  # entries (a few hundred bytes each) held to schedule the largest first
+# Small files go to a worker together: a task costs about a millisecond of hand-over
+# (pickling, queues, threads), more than reading a file of a few kilobytes.
+BATCH_FILES = 64
+BATCH_BYTES = 1024 * 1024
 
 
 def largest_first(
@@ -428,26 +432,58 @@ def _outcomes(
             yield scan_entry(ctx, entry) if isinstance(entry, FileEntry) else entry
         return
     mp = multiprocessing.get_context("spawn")
-    in_flight: set[Future[FileOutcome]] = set()
+    in_flight: set[Future[list[FileOutcome]]] = set()
     limit = jobs * 8
     with ProcessPoolExecutor(
         jobs, mp_context=mp, initializer=_init_worker, initargs=(options,)
     ) as pool:
         try:
-            for entry in largest_first(entries):
-                if not isinstance(entry, FileEntry):
-                    yield entry
+            for batch in batched_small(largest_first(entries)):
+                if not isinstance(batch, list):
+                    yield batch
                     continue
-                in_flight.add(pool.submit(_worker_scan, entry))
+                in_flight.add(pool.submit(_worker_scan, batch))
                 if len(in_flight) >= limit:
                     done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                     for future in done:
-                        yield future.result()
+                        yield from future.result()
             for future in in_flight:
-                yield future.result()
+                yield from future.result()
         except BaseException:  # the caller stopped (an error, a stop): read no more files
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+def batched_small(
+    entries: Iterator[FileEntry | Skipped | FileOutcome],
+    files: int = BATCH_FILES,
+    size: int = BATCH_BYTES,
+) -> Iterator[list[FileEntry] | Skipped | FileOutcome]:
+    """The files of ``entries`` as worker tasks: a large file alone, small ones together
+    (up to ``files`` of them or ``size`` bytes), in the order they come; skipped
+    entries and known outcomes pass at once.
+
+    >>> from pathlib import Path
+    >>> sizes = [FileEntry(Path(str(n)), Path("."), n, 0, n, 0, 0) for n in (9, 2, 1, 1, 1)]
+    >>> [[e.size for e in batch] for batch in batched_small(iter(sizes), files=2, size=4)]
+    [[9], [2, 1], [1, 1]]
+    """
+    held: list[FileEntry] = []
+    held_bytes = 0
+    for entry in entries:
+        if not isinstance(entry, FileEntry):
+            yield entry
+            continue
+        if entry.size >= size:
+            yield [entry]
+            continue
+        held.append(entry)
+        held_bytes += entry.size
+        if len(held) >= files or held_bytes >= size:
+            yield held
+            held, held_bytes = [], 0
+    if held:
+        yield held
 
 
 class WalkTotals:
