@@ -783,15 +783,17 @@ class Detector:
             self._runs_only = (plan, all(reach is not None for _, reach in plan))
         return self._runs_only[1]
 
-    def may_hold_hit(self, text: str) -> bool:
+    def may_hold_hit(self, text: str, line_starts: bool = True) -> bool:
         """Whether `tins` can find anything in ``text`` (False: it finds nothing). One
-        pass over the text: the runs the signatures need are not listed."""
+        pass over the text: the runs the signatures need are not listed. With
+        ``line_starts=False``, False means that it finds nothing but in runs that start
+        a line (where a table's first cells are); True may still be such a hit."""
         if not self.runs_only:
             return True  # some signature searches the whole text
         if not text.isascii():
             return may_hold_tin(text)
         if self._prefilter is not None:
-            return self._prefilter.any(text.encode("ascii"))
+            return self._prefilter.any(text.encode("ascii"), line_starts)
         if all(sig.id in self._grouped for sig in self.tin_sigs):
             return _GROUPS9_SEARCH(text.encode("ascii").translate(_DIGIT_SHAPE)) is not None
         return may_hold_tin(text)

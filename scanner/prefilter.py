@@ -165,10 +165,22 @@ class TinPrefilter:
         body = b"|".join(b"(?:" + w + b")" for w in windows)
         self.source = b"(?:^|[^0-9])(?:" + body + b")(?:[^0-9]|$)"
         self._search: Any = _re2.compile(self.source).search if windows else _nowhere
+        # The same but for numbers that start a line (a table's first cells).
+        inner = b"[^0-9\n](?:" + body + b")(?:[^0-9]|$)"
+        self._search_inner: Any = _re2.compile(inner).search if windows else _nowhere
 
-    def any(self, data: bytes) -> bool:
-        """Whether one of the signatures can match in ``data`` (ASCII bytes)."""
-        return self._search(data) is not None
+    def any(self, data: bytes, line_starts: bool = True) -> bool:
+        """Whether one of the signatures can match in ``data`` (ASCII bytes); with
+        ``line_starts=False`` leaving out matches whose run starts a line.
+
+        >>> from ftiscan.scanner.validators import ssn
+        >>> tins = TinPrefilter([(re.compile(r"(?<!\\d)\\d{9}(?!\\d)"), ssn.PARTS)])
+        >>> tins.any(b"123456789,x"), tins.any(b"123456789,x", line_starts=False)
+        (True, False)
+        """
+        if line_starts:
+            return self._search(data) is not None
+        return self._search_inner(data) is not None
 
     def runs(self, data: bytes) -> list[tuple[int, int]] | None:
         """The maximal runs of digits, dashes and spaces of ``data`` (ASCII bytes) in

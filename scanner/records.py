@@ -429,19 +429,23 @@ class FileScan:
         """Whether rows whose `Rows.text` is ``text`` can make no finding while no
         provenance is known: no provenance keyword, no ZIP when an EDM index is loaded,
         and no run a TIN signature can match but in identifier columns (order and
-        invoice numbers, never reported): those leading the row are cut off each line
-        to look (C-level maps), any other identifier column means no."""
+        invoice numbers, never reported): a first such column by a search that leaves
+        out the runs starting a line, more leading ones cut off each line to look
+        (C-level maps); any other identifier column means no."""
         if self.provenance or (self.edm is not None and may_hold_zip(text)):
             return False
-        if self.det.may_hold_provenance(text):
-            # Keywords turn up by chance ("6103" among order numbers): the markings
-            # themselves decide (kept for `_provenance` of the same text).
-            self._seen = (text, self.det.provenance(text))
-            if self._seen[1]:
-                return False
-        if not self.det.may_hold_hit(text):
-            return True
+        # Keywords turn up by chance ("6103" among order numbers): the markings
+        # themselves decide (kept for `_provenance` of the same text). Without a
+        # keyword this is one pass, as a search for keywords alone would be.
+        self._seen = (text, self.det.provenance(text))
+        if self._seen[1]:
+            return False
         ids = sorted(c for c, r in roles.items() if r == "identifier")
+        if ids and ids[0] == 0:
+            if not self.det.may_hold_hit(text, line_starts=False):
+                return True  # hits at most in the first cells, an identifier column
+        elif not self.det.may_hold_hit(text):
+            return True
         if not ids:
             return False
         lines = text.split("\n")

@@ -204,3 +204,28 @@ def test_prefilter_without_windows_matches_nothing() -> None:
     empty = TinPrefilter([])
     assert not empty.any(b"123-45-6789")
     assert empty.runs(b"123-45-6789") == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_TIN, _TEXT), min_size=1, max_size=8))
+def test_prefilter_line_starts_left_out_only_there(rows: list[tuple[str, str]]) -> None:
+    """``may_hold_hit(text, line_starts=False)`` is False only when every hit's run
+    starts a line (a table's first column, cut off by the caller)."""
+    text = "\n".join(f"{first}\x1f{rest}" for first, rest in rows)
+    if _DETECTOR.may_hold_hit(text, line_starts=False):
+        return
+    lines = [0, *(i + 1 for i, c in enumerate(text) if c == "\n")]
+    runs = group_runs(text)
+    for hit in _DETECTOR.tins(text):
+        run = next(r for r in runs if r[0] <= hit.start < r[1])
+        assert run[0] in lines
+
+
+def test_prefilter_line_starts_left_out() -> None:
+    """A TIN in the first cell only: found, but ruled out with ``line_starts=False``;
+    one in the second cell is not."""
+    first = "123-45-6789\x1fabc\n234-56-7890\x1fdef"
+    assert len(_DETECTOR.tins(first)) == 2
+    assert not _DETECTOR.may_hold_hit(first, line_starts=False)
+    second = "x\x1f123-45-6789\n"
+    assert _DETECTOR.may_hold_hit(second, line_starts=False)
