@@ -596,6 +596,7 @@ class Hit:
 _PREFIX = 6  # longer prefixes start fewer places: "ret" is in "retry", "return" is rarer
 _SHORT_TEXT = 4096  # shorter texts look keywords up without a memo
 _MAX_PREFIXES = 256
+_MAX_PREFIX_SCANS = 64  # scans kept, one per set of prefixes present
 
 
 def _ascii_chars(state: Any, item: Any, flags: int) -> set[str]:
@@ -731,7 +732,10 @@ class Detector:
         # In long ASCII text one pass finds the keywords present, and one more the
         # places where the patterns of the signatures they name can start.
         self._keyword_scan = LiteralScan(keywords)
-        self._prefix_scans: dict[tuple[int, ...], LiteralScan] = {}
+        # One pass tells which keywords and which pattern prefixes occur at all.
+        known = [prefixes for _, prefixes in self._provenance_plan if prefixes is not None]
+        self._literal_scan = LiteralScan(set(keywords).union(*known))
+        self._prefix_scans: dict[frozenset[str], LiteralScan] = {}
         self._runs_only: tuple[object, bool] = ((), False)  # (plan, answer): see `runs_only`
         # The runs of the last text searched: a table batch is searched twice (all
         # columns, then an identifier column's first runs) and the runs are the same.
@@ -924,23 +928,32 @@ class Detector:
         return any(map(lowered.__contains__, self._provenance_keywords))
 
     def _provenance_ascii(self, text: str) -> list[Hit]:
-        """`provenance` of long ASCII text: the keywords present, then the places where
-        the patterns of the signatures they name can start, each found in one pass
-        (`LiteralScan`)."""
+        """`provenance` of long ASCII text: the keywords and pattern prefixes present
+        (one pass, `LiteralScan.present`), then, for the signatures whose keyword and
+        one of whose prefixes occur, the places where those prefixes start (one more
+        pass, `LiteralScan.starts`): a keyword met by chance ("6103" in a number) costs
+        no second pass unless a prefix ("sectio", "irc") is there too."""
         data = text.encode("ascii")
-        found = self._keyword_scan.starts(data)
-        if not found:
+        present = self._literal_scan.present(data)
+        if not present:
             return []
         wanted = tuple(
             index
-            for index, (sig, _) in enumerate(self._provenance_plan)
-            if any(keyword in found for keyword in sig.keywords)
+            for index, (sig, prefixes) in enumerate(self._provenance_plan)
+            if any(keyword in present for keyword in sig.keywords)
+            and (prefixes is None or not present.isdisjoint(prefixes))
         )
-        scan = self._prefix_scans.get(wanted)
+        if not wanted:
+            return []
+        starting = frozenset().union(
+            *(present & p for _, p in map(self._provenance_plan.__getitem__, wanted) if p)
+        )
+        scan = self._prefix_scans.get(starting)
         if scan is None:
-            known = [self._provenance_plan[i][1] for i in wanted]
-            scan = LiteralScan(set().union(*(p for p in known if p is not None)))
-            self._prefix_scans[wanted] = scan
+            if len(self._prefix_scans) >= _MAX_PREFIX_SCANS:
+                self._prefix_scans.clear()  # text whose prefixes do not repeat: start over
+            scan = LiteralScan(starting)
+            self._prefix_scans[starting] = scan
         places_of = scan.starts(data) if scan.literals else {}
         hits: list[Hit] = []
         for index in wanted:

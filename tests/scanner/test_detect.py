@@ -192,6 +192,7 @@ def test_detector_provenance_of_long_text_equals_plain(
     fast = Detector(_DETECTOR.packs)
     if not with_re2:
         fast._keyword_scan = detect.LiteralScan(fast._keyword_scan.literals, use_re2=False)
+        fast._literal_scan = detect.LiteralScan(fast._literal_scan.literals, use_re2=False)
     assert _key(fast.provenance(text)) == _key(_PLAIN.provenance(text))
     assert fast.may_hold_provenance(text) == any(
         keyword in text.lower() for keyword in fast._provenance_keywords

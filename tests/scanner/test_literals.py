@@ -24,3 +24,4 @@ def test_literal_scan_re2_equals_substring_search(literals: list[str], data: byt
     assert fast.starts(data) == expected
     assert plain.starts(data) == expected
     assert fast.any(data) is bool(expected)
+    assert fast.present(data) == plain.present(data) == frozenset(expected)
