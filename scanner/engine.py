@@ -374,6 +374,10 @@ def _lower_priority() -> None:
         os.nice(5)
 
 
+def _started() -> None:
+    """A task that only makes the pool start a worker."""
+
+
 def _worker_scan(entries: list[FileEntry]) -> list[FileOutcome]:
     assert _WORKER is not None
     return [scan_entry(_WORKER, entry) for entry in entries]
@@ -438,6 +442,8 @@ def _outcomes(
         jobs, mp_context=mp, initializer=_init_worker, initargs=(options,)
     ) as pool:
         try:
+            for _ in range(jobs):  # start the workers now, while the walk looks ahead
+                pool.submit(_started)
             for batch in batched_small(largest_first(entries)):
                 if not isinstance(batch, list):
                     yield batch
