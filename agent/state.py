@@ -178,6 +178,9 @@ class State:
         self.path = path
         self.timeout = timeout
         self.context: str | None = None  # `use_context`
+        # The stored files of the folder last asked about (`_folder`): (folder, the
+        # database's data_version then, path -> (identity, outcome)); dropped by writes.
+        self._listing: tuple[str, int, dict[str, tuple[tuple[int, ...], str]]] | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not path.exists():
@@ -255,6 +258,7 @@ class State:
         Any SQLite failure (locked past the timeout, disk full, read-only, I/O) rolls
         the transaction back and is raised as `StateError`: nothing half written, and
         the connection stays usable."""
+        self._listing = None  # what this write changes must be read again
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -280,6 +284,7 @@ class State:
         first scan of a laptop, the first after a pack update), and never those another
         process stored meanwhile under another context."""
         self.context = context
+        self._listing = None
 
     def _ctx(self) -> tuple[str | None, str | None]:
         """The parameters of ``(? IS NULL OR context = ?)``: rows of the current context,
@@ -288,21 +293,34 @@ class State:
 
     def unchanged(self, entry: FileEntry) -> FileOutcome | None:
         """The last outcome of ``entry``'s path when its identity is the same."""
-        row = self._db.execute(
-            "SELECT outcome FROM files WHERE path = ? AND dev = ? AND ino = ? AND size = ? "
-            "AND mtime_ns = ? AND ctime_ns = ? AND gone_at IS NULL"
-            " AND (? IS NULL OR context = ?)",
-            (
-                str(entry.path),
-                entry.dev,
-                entry.ino,
-                entry.size,
-                entry.mtime_ns,
-                entry.ctime_ns,
-                *self._ctx(),
-            ),
-        ).fetchone()
-        return None if row is None else _outcome_of(row[0], entry.path)
+        path = str(entry.path)
+        known = self._folder(os.path.dirname(path)).get(path)
+        identity = (entry.dev, entry.ino, entry.size, entry.mtime_ns, entry.ctime_ns)
+        if known is None or known[0] != identity:
+            return None
+        return _outcome_of(known[1], entry.path)
+
+    def _folder(self, folder: str) -> dict[str, tuple[tuple[int, ...], str]]:
+        """The stored files (of the current context, not gone) directly in ``folder``,
+        read with one query: a walk asks about a folder's files one after another, and
+        one query per folder costs a fraction of one per file. Kept until this
+        connection writes or changes context, or another one commits (SQLite's
+        ``data_version``, a cheap read), or another folder is asked about."""
+        listing = self._listing
+        now = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if listing is not None and listing[0] == folder and listing[1] == now:
+            return listing[2]
+        prefix = folder if folder.endswith(os.sep) else folder + os.sep
+        above = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # every path under the prefix sorts below
+        rows = self._db.execute(
+            "SELECT path, dev, ino, size, mtime_ns, ctime_ns, outcome FROM files"
+            " WHERE path >= ? AND path < ? AND instr(substr(path, ?), ?) = 0"
+            " AND gone_at IS NULL AND (? IS NULL OR context = ?)",
+            (prefix, above, len(prefix) + 1, os.sep, *self._ctx()),
+        ).fetchall()
+        found = {row[0]: (tuple(row[1:6]), row[6]) for row in rows}
+        self._listing = (folder, now, found)
+        return found
 
     def moved(self, entry: FileEntry) -> FileOutcome | None:
         """The outcome of the same file (device, inode, size, mtime) known under another

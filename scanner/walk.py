@@ -242,6 +242,7 @@ class _Root:
     path: str  # absolute, as named (links not resolved)
     real: str  # links resolved
     dev: int
+    named: Path  # ``path`` as a Path, made once for every file under the root
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +300,7 @@ class _Walker:
         except OSError as exc:
             yield Skipped(Path(path), self._unresolvable(path, exc))
             return
-        root = _Root(path, real, st.st_dev)
+        root = _Root(path, real, st.st_dev, Path(path))
         if stat.S_ISDIR(st.st_mode):
             self.visited.add((st.st_dev, st.st_ino))
             yield from self._walk_dir(_Dir(path, "", real, root))
@@ -422,7 +423,7 @@ class _Walker:
             self.seen.add((st.st_dev, st.st_ino))
         return FileEntry(
             path=Path(path),
-            root=Path(root.path),
+            root=root.named,
             size=st.st_size,
             dev=st.st_dev,
             ino=st.st_ino,

@@ -79,6 +79,26 @@ def test_state_unchanged_needs_the_same_identity(tmp_path: Path) -> None:
         assert state.unchanged(_entry(tmp_path / "b.csv")) is None
 
 
+def test_state_unchanged_reads_a_folder_at_once_and_sees_every_change(tmp_path: Path) -> None:
+    """Files are looked up folder by folder: files of a subfolder, of a folder whose name
+    extends this one's ("a b" beside "a") and of the root are each found under their own
+    path; a write by this connection or a commit by another is seen at once."""
+    files = [tmp_path / "a" / "x.csv", tmp_path / "a" / "sub" / "y.csv",
+             tmp_path / "a b" / "z.csv", tmp_path / "r.csv"]  # fmt: skip
+    with State(tmp_path / "s.db") as state:
+        state.record([(_entry(f, ino=n), _outcome(f), None) for n, f in enumerate(files)])
+        for n, file in enumerate(files):
+            assert state.unchanged(_entry(file, ino=n)) == _outcome(file)
+        assert state.unchanged(_entry(tmp_path / "a" / "y.csv", ino=1)) is None
+        assert state.unchanged(_entry(files[0], ino=0)) is not None  # the folder, kept
+        state.record([(_entry(files[0], ino=0, size=11), _outcome(files[0], 2), None)])
+        assert state.unchanged(_entry(files[0], ino=0)) is None  # this connection wrote
+        assert state.unchanged(_entry(files[0], ino=0, size=11)) is not None  # kept again
+        with State(tmp_path / "s.db") as other:
+            other.record([(_entry(files[0], ino=0), _outcome(files[0], 3), None)])
+        assert state.unchanged(_entry(files[0], ino=0)) == _outcome(files[0], 3)
+
+
 def test_state_rename_and_copy_are_not_scanned_again(tmp_path: Path) -> None:
     """A renamed file (same inode, old path gone) and a copy (same digest) get the
     stored outcome, its findings under the new path."""
