@@ -70,7 +70,12 @@ def flatten(obj: dict[str, object], prefix: str = "", depth: int = 0) -> dict[st
 def _flatten_into(obj: dict[str, object], prefix: str, depth: int, out: dict[str, str]) -> None:
     for name, value in obj.items():
         key = f"{prefix}.{name}" if prefix else str(name)
-        if depth >= _FLAT_DEPTH and isinstance(value, dict | list):
+        kind = type(value)
+        if kind is str:  # the usual leaf first: one type check, no call
+            out[key] = value  # type: ignore[assignment] # a str, checked above
+        elif kind is int or kind is float:
+            out[key] = str(value)
+        elif depth >= _FLAT_DEPTH and isinstance(value, dict | list):
             out[key] = json.dumps(value, ensure_ascii=False)
         elif isinstance(value, dict):
             if value:
@@ -286,15 +291,17 @@ def _lines(lines: Iterable[str], where: Location, limits: Limits) -> Iterator[Se
         prose_size = 0
         return Segment(text if text.endswith("\n") else text + "\n", where.at_line(prose_start))
 
+    max_total, block_chars, loads = limits.max_text_chars, limits.block_chars, json.loads
     try:
         for line in lines:
-            current, piece = number, not whole
-            whole = line.endswith("\n") or len(line) < limit
+            current, piece, size = number, not whole, len(line)
+            ended = line.endswith("\n")
+            whole = ended or size < limit
             piece = piece or not whole
-            if line.endswith("\n"):
+            if ended:
                 number += 1
-            total += len(line)
-            if total > limits.max_text_chars:
+            total += size
+            if total > max_total:
                 if batch:
                     yield flush()
                 if prose:
@@ -305,18 +312,19 @@ def _lines(lines: Iterable[str], where: Location, limits: Limits) -> Iterator[Se
                 if prose:  # keep the block's line numbering
                     prose.append(line)
                 continue
-            value: object
-            try:
-                value = None if piece or not _may_be_json(body) else json.loads(body)
-            except (ValueError, RecursionError):
-                value = None
-            if value is None or isinstance(value, bool):
+            value: object = None
+            if not piece and _may_be_json(body):
+                try:
+                    value = loads(body)
+                except (ValueError, RecursionError):
+                    value = None
+            if value is None or value is True or value is False:
                 if not prose:
                     prose_start = current
                 prose.append(line)
                 prose_end = len(prose)
-                prose_size += len(line)
-                if prose_size >= limits.block_chars:
+                prose_size += size
+                if prose_size >= block_chars:
                     yield flush_prose()
                 continue
             if prose:
