@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from ftiscan.scanner import extract as extractors
+from ftiscan.scanner.deadline import Expired, deadline
 from ftiscan.scanner.detect import Detector
 from ftiscan.scanner.errors import ExtractError
 from ftiscan.scanner.extract import _budget
@@ -215,17 +216,19 @@ def scan_parts(
     """Scan one open stream, every part of it; never raises for its content."""
     parts = Parts(ctx, assume_provenance)
     limits = ctx.options.limits
-    deadline = time.monotonic() + limits.max_seconds
+    due = time.monotonic() + limits.max_seconds
     reason = None
     kind = "unknown"
     try:
-        with _budget.per_file(2 * limits.max_decompressed_bytes):
+        with _budget.per_file(2 * limits.max_decompressed_bytes), deadline(limits.max_seconds):
             kind, items = extractors.extract(fh, Location(path), limits)
             for item in items:
                 parts.feed(item)
-                if time.monotonic() > deadline:
+                if time.monotonic() > due:
                     reason = "limit:time"
                     break
+    except Expired:  # stuck inside one item past the limit (`deadline`)
+        reason = "limit:time"
     except ExtractError as exc:
         reason = exc.reason
     except (OSError, EOFError) as exc:
