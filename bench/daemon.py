@@ -10,7 +10,7 @@ With the real CLI (``ftiscan agent run``, key and state folders under OUT):
 * CPU share of the daemon's initial sweep of a 30,000-file tree under a 25 % budget,
   and its peak RSS (sampled);
 * ``ftiscan scan --incremental`` of the same unchanged tree: wall seconds (first
-  scan and rescan).
+  scan and the best of three unchanged rescans, bytecode kept as installed).
 
 Nothing printed carries generated values: only counts, seconds and MiB.
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import subprocess
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.run import BenchError, find_cli
+from bench.run import BenchError, find_cli, scan_env
 from tests.agent.test_daemon_e2e import Agent, _paths
 from tests.synthetic.home import taxpayer_csv
 from tests.synthetic.people import People
@@ -130,16 +129,19 @@ def sweep(base: Path, files: int) -> tuple[float, float, float]:
     return wall, cpu / wall, peak / MIB
 
 
-def rescan(cli: Path, base: Path, files: int) -> tuple[float, float]:
+def rescan(cli: Path, base: Path, files: int, out: Path) -> tuple[float, float]:
+    """Wall seconds of a first ``scan --incremental`` of a ``files``-file tree and the
+    best of three unchanged rescans (whole CLI runs, bytecode kept as installed:
+    `bench.run.scan_env`)."""
     root = base / "tree"
     _tree(root, files)
     env = {"FTISCAN_KEY_DIR": str(base / "keys"), "FTISCAN_STATE_DIR": str(base / "state")}
     walls = []
-    for _ in range(2):
+    for _ in range(4):
         began = time.monotonic()
         done = subprocess.run(
             [str(cli), "scan", str(root), "--incremental", "--quiet", "--format", "json"],
-            env={**os.environ, **env},
+            env={**scan_env(out), **env},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -148,7 +150,7 @@ def rescan(cli: Path, base: Path, files: int) -> tuple[float, float]:
         if done.returncode not in (0, 1):
             raise BenchError(f"scan --incremental failed: {done.stderr[-500:]}")
         walls.append(time.monotonic() - began)
-    return walls[0], walls[1]
+    return walls[0], min(walls[1:])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -169,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         measured = latency(work / "latency", args.rounds)
         idle = measured.pop()
         wall, share, rss = sweep(work / "sweep", args.files)
-        first, again = rescan(cli, work / "rescan", args.files)
+        first, again = rescan(cli, work / "rescan", args.files, args.out.resolve())
     except (BenchError, AssertionError) as exc:
         print(f"bench.daemon: {exc}", file=sys.stderr)
         return 2
@@ -185,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         f"  scan --incremental, {args.files} files  first {first:.2f} s, unchanged rescan "
-        f"{again:.2f} s (target < 3 s)"
+        f"{again:.2f} s, best of 3 (target < 1 s)"
     )
     result = {
         "latency_s": measured,
