@@ -36,7 +36,7 @@ from typing import Any
 import psutil
 
 from ftiscan.agent.journal import Journal, Signed
-from ftiscan.agent.state import News, State
+from ftiscan.agent.state import Folder, News, State
 from ftiscan.reports.store import crash_point
 from ftiscan.scanner.engine import file_digest
 from ftiscan.scanner.model import FileOutcome
@@ -73,11 +73,14 @@ class StateKnown:
         self._seen: list[tuple[FileEntry, FileOutcome, str | None]] = []
         self._pending_digest: dict[Path, str] = {}
         self.reused = 0
+        # The folder whose files are being looked up, read once (`State.folder`): the
+        # walk yields a folder's files one after another.
+        self._folder: tuple[str, Folder] | None = None
 
     def lookup(self, entry: FileEntry) -> FileOutcome | None:
         if not self.reuse:
             return None
-        outcome = self.state.unchanged(entry)
+        outcome = self.state.unchanged_in(self._folder_of(entry), entry)
         if outcome is not None:
             self._seen.append((entry, outcome, None))
         else:
@@ -94,6 +97,15 @@ class StateKnown:
             self.reused += 1
             self._flush(BATCH)
         return outcome
+
+    def _folder_of(self, entry: FileEntry) -> Folder:
+        """The stored files of ``entry``'s folder, read when the walk enters it. Read
+        at that moment, as if each file had been looked up then: a file another process
+        stores meanwhile is looked up as it was (an outcome of this context either way)."""
+        name = os.path.dirname(str(entry.path))
+        if self._folder is None or self._folder[0] != name:
+            self._folder = (name, self.state.folder(name))
+        return self._folder[1]
 
     def store(self, entry: FileEntry, outcome: FileOutcome) -> None:
         digest = self._pending_digest.pop(entry.path, None) or outcome.digest

@@ -52,10 +52,13 @@ from ftiscan.scanner.errors import FtiscanError
 from ftiscan.scanner.model import FileOutcome
 from ftiscan.scanner.walk import FileEntry
 
-__all__ = ["SCHEMA_VERSION", "STATE_DB", "Gone", "News", "State", "StateError"]
+__all__ = ["SCHEMA_VERSION", "STATE_DB", "Folder", "Gone", "News", "State", "StateError"]
 
 STATE_DB = "state.sqlite3"
 SCHEMA_VERSION = 3  # 2: the news table; 3: each outcome's scan context (older: upgraded)
+
+Folder = dict[str, tuple[tuple[int, ...], str]]
+"""`State.folder`: path -> (identity, stored outcome) of the files of one folder."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -178,9 +181,6 @@ class State:
         self.path = path
         self.timeout = timeout
         self.context: str | None = None  # `use_context`
-        # The stored files of the folder last asked about (`_folder`): (folder, the
-        # database's data_version then, path -> (identity, outcome)); dropped by writes.
-        self._listing: tuple[str, int, dict[str, tuple[tuple[int, ...], str]]] | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not path.exists():
@@ -258,7 +258,6 @@ class State:
         Any SQLite failure (locked past the timeout, disk full, read-only, I/O) rolls
         the transaction back and is raised as `StateError`: nothing half written, and
         the connection stays usable."""
-        self._listing = None  # what this write changes must be read again
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -284,7 +283,6 @@ class State:
         first scan of a laptop, the first after a pack update), and never those another
         process stored meanwhile under another context."""
         self.context = context
-        self._listing = None
 
     def _ctx(self) -> tuple[str | None, str | None]:
         """The parameters of ``(? IS NULL OR context = ?)``: rows of the current context,
@@ -293,23 +291,22 @@ class State:
 
     def unchanged(self, entry: FileEntry) -> FileOutcome | None:
         """The last outcome of ``entry``'s path when its identity is the same."""
-        path = str(entry.path)
-        known = self._folder(os.path.dirname(path)).get(path)
+        return self.unchanged_in(self.folder(os.path.dirname(str(entry.path))), entry)
+
+    @staticmethod
+    def unchanged_in(folder: Folder, entry: FileEntry) -> FileOutcome | None:
+        """`unchanged`, answered from ``folder``: the `folder` holding ``entry``, read a
+        moment ago (a scan reads each folder once and asks about its files from it)."""
+        known = folder.get(str(entry.path))
         identity = (entry.dev, entry.ino, entry.size, entry.mtime_ns, entry.ctime_ns)
         if known is None or known[0] != identity:
             return None
         return _outcome_of(known[1], entry.path)
 
-    def _folder(self, folder: str) -> dict[str, tuple[tuple[int, ...], str]]:
+    def folder(self, folder: str) -> Folder:
         """The stored files (of the current context, not gone) directly in ``folder``,
-        read with one query: a walk asks about a folder's files one after another, and
-        one query per folder costs a fraction of one per file. Kept until this
-        connection writes or changes context, or another one commits (SQLite's
-        ``data_version``, a cheap read), or another folder is asked about."""
-        listing = self._listing
-        now = self._db.execute("PRAGMA data_version").fetchone()[0]
-        if listing is not None and listing[0] == folder and listing[1] == now:
-            return listing[2]
+        by path: their identity (dev, ino, size, mtime_ns, ctime_ns) and outcome, in one
+        query on the path index (one per file costs several times more)."""
         prefix = folder if folder.endswith(os.sep) else folder + os.sep
         above = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # every path under the prefix sorts below
         rows = self._db.execute(
@@ -318,9 +315,7 @@ class State:
             " AND gone_at IS NULL AND (? IS NULL OR context = ?)",
             (prefix, above, len(prefix) + 1, os.sep, *self._ctx()),
         ).fetchall()
-        found = {row[0]: (tuple(row[1:6]), row[6]) for row in rows}
-        self._listing = (folder, now, found)
-        return found
+        return {row[0]: (tuple(row[1:6]), row[6]) for row in rows}
 
     def moved(self, entry: FileEntry) -> FileOutcome | None:
         """The outcome of the same file (device, inode, size, mtime) known under another

@@ -11,6 +11,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate, compress
 from operator import methodcaller
 from typing import Any
@@ -545,6 +546,13 @@ _NEWLINES = methodcaller("count", b"\n")
 _PARTS = {"ssn": _ssn.PARTS, "itin": _itin.PARTS, "ein": _ein.PARTS}  # see `TinPrefilter`
 
 
+@lru_cache(maxsize=8)
+def _prefilter(signatures: tuple[tuple[re.Pattern[str], str], ...]) -> TinPrefilter:
+    """The `TinPrefilter` of (pattern, validator name) pairs, built once per process
+    for the same signatures (a scan builds its context more than once)."""
+    return TinPrefilter([(pattern, _PARTS[name]) for pattern, name in signatures])
+
+
 def _with_window(
     text: str, runs: list[tuple[int, int]], split: Callable[[bytes], list[bytes]]
 ) -> list[tuple[int, int]]:
@@ -761,9 +769,7 @@ class Detector:
             sig.id not in self._grouped or sig.validator_name not in _PARTS for sig in self.tin_sigs
         ):
             return None
-        return TinPrefilter(
-            [(sig.pattern, _PARTS[sig.validator_name]) for sig in self.tin_sigs]  # type: ignore[misc] # grouped implies a pattern
-        )
+        return _prefilter(tuple((sig.pattern, sig.validator_name) for sig in self.tin_sigs))
 
     def candidate_runs(self, data: bytes) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """Runs of ASCII text (as bytes) to give `tins` as ``runs``: those where a

@@ -445,9 +445,7 @@ def _outcomes(
         jobs, mp_context=mp, initializer=_init_worker, initargs=(options,)
     ) as pool:
         try:
-            for _ in range(jobs):  # start the workers now, while the walk looks ahead
-                pool.submit(_started)
-            for batch in batched_small(largest_first(entries)):
+            for batch in batched_small(largest_first(_starting(pool, jobs, entries))):
                 if not isinstance(batch, list):
                     yield batch
                     continue
@@ -461,6 +459,21 @@ def _outcomes(
         except BaseException:  # the caller stopped (an error, a stop): read no more files
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+def _starting(
+    pool: ProcessPoolExecutor, jobs: int, entries: Iterator[FileEntry | Skipped | FileOutcome]
+) -> Iterator[FileEntry | Skipped | FileOutcome]:
+    """``entries``, starting the pool's workers at the first file to read: they start
+    while the walk fills the look-ahead (`largest_first`), and not at all when every
+    file is known already (an unchanged rescan)."""
+    started = False
+    for entry in entries:
+        if not started and isinstance(entry, FileEntry):
+            for _ in range(jobs):
+                pool.submit(_started)
+            started = True
+        yield entry
 
 
 def batched_small(
