@@ -145,9 +145,9 @@ class TinPrefilter:
     >>> from ftiscan.scanner.validators import ssn
     >>> tins = TinPrefilter([(re.compile(r"(?<![\\d-])\\d{3}-\\d{2}-\\d{4}(?![\\d-])"),
     ...     ssn.PARTS)])
-    >>> text = b"id 000-12-3456, ref 123-45-6789 and 123456789; at 2024-01-31 12:00"
-    >>> [text[a:b] for a, b in tins.runs(text)]
-    [b' 123-45-6789 ']
+    >>> text = b"id 000-12-3456, ref 078-05-1120 and 1234; at 2024-01-31 12:00"
+    >>> [text[a:b] for a, b in tins.runs(text)]  # the advertised Woolworth card number
+    [b' 078-05-1120 ']
     >>> tins.any(b"2024-01-31 12:00:00 000-12-3456")
     False
     """

@@ -3,6 +3,7 @@ detector that searches only those finds exactly what the whole-text search finds
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -10,10 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ftiscan.scanner.detect import Detector, group_runs
+from ftiscan.scanner.examples import valid_ssn
 from ftiscan.scanner.packs import load_packs, pack_set_from_sources
 from ftiscan.scanner.prefilter import DENSE_AFTER, TinPrefilter, layouts
 from ftiscan.scanner.validators import _digits, ein, itin, ssn
 from tests.strategies import ein_digits, itin_digits, nine_digits, ssn_digits, tin_forms
+from tests.synthetic.people import dashed
 
 _DETECTOR = Detector(load_packs())
 
@@ -84,7 +87,7 @@ def test_prefilter_leaves_out_runs_no_rule_allows() -> None:
     noise = "trace=000-12-3456 ref 666-12-3456 id=900-89-1234 07-1234567 1234567890 2024-01-31"
     assert _DETECTOR._prefilter is not None
     assert _DETECTOR._prefilter.runs(noise.encode()) == []
-    valid = "123-45-6789"
+    valid = dashed(valid_ssn(random.Random(3)))
     text = noise + " x " + valid + "\n" + noise
     start = text.index(valid)
     assert _DETECTOR._prefilter.runs(text.encode()) == [(start - 1, start + len(valid))]
@@ -190,20 +193,22 @@ signatures:
     pattern: '\\d{3}-\\d{2}-\\d{4}'
     validator: ssn
     examples:
-      match: ['id 123-45-6789']
-      no_match: ['id 000-12-3456']
+      match: ['id {ssn}']
+      no_match: ['id {ssn_area000}']
 """
     detector = Detector(pack_set_from_sources([("local.yaml", pack)]))
     assert detector._prefilter is None
-    text = "x 9123-45-67890 y 123-45-6789"
+    tin = dashed(valid_ssn(random.Random(4)))
+    text = f"x 9{tin}0 y {tin}"  # inside a longer number, and alone
     assert _key(detector, text) == _key(_plain(detector), text)
     assert len(detector.tins(text)) == 2
 
 
 def test_prefilter_without_windows_matches_nothing() -> None:
     empty = TinPrefilter([])
-    assert not empty.any(b"123-45-6789")
-    assert empty.runs(b"123-45-6789") == []
+    text = dashed(valid_ssn(random.Random(5))).encode()
+    assert not empty.any(text)
+    assert empty.runs(text) == []
 
 
 @settings(max_examples=300, deadline=None)
@@ -224,8 +229,9 @@ def test_prefilter_line_starts_left_out_only_there(rows: list[tuple[str, str]]) 
 def test_prefilter_line_starts_left_out() -> None:
     """A TIN in the first cell only: found, but ruled out with ``line_starts=False``;
     one in the second cell is not."""
-    first = "123-45-6789\x1fabc\n234-56-7890\x1fdef"
+    one, two = (dashed(valid_ssn(random.Random(n))) for n in (6, 7))
+    first = f"{one}\x1fabc\n{two}\x1fdef"
     assert len(_DETECTOR.tins(first)) == 2
     assert not _DETECTOR.may_hold_hit(first, line_starts=False)
-    second = "x\x1f123-45-6789\n"
+    second = f"x\x1f{one}\n"
     assert _DETECTOR.may_hold_hit(second, line_starts=False)
