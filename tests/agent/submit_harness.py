@@ -1,6 +1,7 @@
-"""The real thing on loopback for the submission tests: a test CA made with
-``cryptography``, the spawned ``ftiscan intake serve`` (TLS), and an agent that is the
-spawned CLI with private key and state folders.
+"""The real thing on loopback for the submission tests: the intake tests' CA
+(`tests.intake._served.make_tls`: root, intermediate, server certificate), the spawned
+``ftiscan intake serve`` (TLS), and an agent that is the spawned CLI with private key and
+state folders.
 
 Reports are made by real ``ftiscan scan`` runs over a synthetic folder that holds no
 identifier; nothing here prints report contents.
@@ -8,86 +9,19 @@ identifier; nothing here prints report contents.
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import json
-import os
 import signal
 import socket
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 from tests.agent.conftest import FTISCAN, private_env
+from tests.intake._served import Tls, make_tls
 
-
-@dataclass(frozen=True)
-class Tls:
-    ca: Path
-    other_ca: Path  # a root that signed nothing here
-    cert: Path
-    key: Path
-
-
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
-def _cert(
-    subject: str,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: str,
-    signer: ec.EllipticCurvePrivateKey,
-    ca: bool,
-) -> bytes:
-    now = dt.datetime.now(dt.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(_name(issuer))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False
-        )
-    )
-    if ca:
-        usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
-        builder = builder.add_extension(usage, critical=True)
-    else:
-        sans = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    return builder.sign(signer, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
-
-
-def make_tls(folder: Path) -> Tls:
-    """A root CA and its server certificate for 127.0.0.1, and an unrelated root."""
-    folder.mkdir(parents=True, exist_ok=True)
-    root, leaf, other = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
-    (folder / "ca.pem").write_bytes(_cert("submit test root", root, "submit test root", root, True))
-    (folder / "other-ca.pem").write_bytes(_cert("other root", other, "other root", other, True))
-    (folder / "cert.pem").write_bytes(_cert("intake", leaf, "submit test root", root, False))
-    (folder / "key.pem").write_bytes(
-        leaf.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    os.chmod(folder / "key.pem", 0o600)
-    return Tls(folder / "ca.pem", folder / "other-ca.pem", folder / "cert.pem", folder / "key.pem")
+__all__ = ["Agent", "Intake", "Tls", "free_port", "make_tls"]
 
 
 def free_port() -> int:
@@ -126,7 +60,7 @@ class Intake:
         args = [
             str(FTISCAN), "intake", "serve", "--db", str(self.db), "--key", str(self.key),
             "--host", "127.0.0.1", "--port", str(self.port), "--port-file", str(port_file),
-            "--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key), *self.extra,
+            "--tls-cert", str(self.tls.chain), "--tls-key", str(self.tls.key), *self.extra,
         ]  # fmt: skip
         with (self.folder / "serve.stderr").open("ab") as err:
             self.proc = subprocess.Popen(

@@ -123,7 +123,7 @@ def test_no_space_for_the_intake_database(tmp_path: Path, tls: Tls) -> None:
     serve = [
         str(FTISCAN), "intake", "serve", "--db", str(live.db), "--key", str(live.key),
         "--host", "127.0.0.1", "--port", str(live.port), "--port-file", str(live.folder / "port"),
-        "--tls-cert", str(tls.cert), "--tls-key", str(tls.key),
+        "--tls-cert", str(tls.chain), "--tls-key", str(tls.key),
     ]  # fmt: skip
     port = shlex.quote(str(live.folder / "port"))
     pid = tmp_path / "serve.pid"

@@ -189,7 +189,7 @@ class Served:
             "intake-serve",
             *("intake", "serve", "--db", self.db, "--key", self.key, "--log-level", "debug"),
             *("--host", "127.0.0.1", "--port", str(self.port), "--port-file", port_file),
-            *("--tls-cert", self.tls.cert, "--tls-key", self.tls.key, *admin),
+            *("--tls-cert", self.tls.chain, "--tls-key", self.tls.key, *admin),
             env=env,
         )
         deadline = time.monotonic() + WAIT
