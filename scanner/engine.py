@@ -58,6 +58,16 @@ class ScanOptions:
     edm: EdmIndex | None = None  # a loaded exact-data-match index (pickled to workers)
     digests: bool = False  # also hash each file read (`FileOutcome.digest`)
 
+    def described(self) -> dict[str, Any]:
+        """What a report's ``scan.options`` records of a scan made with these options."""
+        return {
+            "excludes": list(self.walk.excludes),
+            "max_file_size": self.walk.max_file_bytes,
+            "one_file_system": self.walk.one_file_system,
+            "follow_symlinks": self.walk.follow_symlinks,
+            "approved": list(self.approved),
+        }
+
 
 @dataclass
 class Coverage:

@@ -36,6 +36,7 @@ from ftiscan.agent.keys import public_pem
 from ftiscan.reports.report import summary
 from tests.agent.conftest import FTISCAN
 from tests.synthetic.people import People
+from tests.synthetic.report import scan_report
 
 # --- a test CA: root -> intermediate -> server certificate for 127.0.0.1 -----------
 
@@ -307,11 +308,6 @@ def templates() -> dict[str, dict[str, Any]]:
     (one fixed fingerprint key, so that two hosts holding a file correlate)."""
     import tempfile
 
-    from ftiscan.scanner import selftest
-    from ftiscan.scanner.engine import Context, ScanOptions, roots_of, run_scan
-    from ftiscan.scanner.packs import load_packs
-
-    packs = load_packs()
     key = b"\x61" * 32
     people = People(8)
     out: dict[str, dict[str, Any]] = {}
@@ -330,31 +326,7 @@ def templates() -> dict[str, dict[str, Any]]:
         )
         (base / "clean" / "notes.txt").write_text("nothing to see\n", encoding="utf-8")
         for kind in ("critical", "high", "clean"):
-            options = ScanOptions(
-                roots=roots_of([base / kind]), pack_sources=packs.sources, key=key, jobs=1
-            )
-            check = selftest.run(Context(options, packs))
-            result = run_scan(options, packs=packs)
-            from ftiscan.reports.report import build_report
-
-            payload = build_report(
-                roots=options.roots,
-                findings=result.findings,
-                coverage=result.coverage.as_dict(),
-                started=result.started,
-                ended=result.ended,
-                tool_version="0.1.0",
-                packs=packs.describe(),
-                selftest=check.as_dict(),
-                options={
-                    "excludes": [],
-                    "max_file_size": options.limits.max_file_bytes,
-                    "one_file_system": False,
-                    "follow_symlinks": False,
-                    "approved": [],
-                },
-            )
-            out[kind] = payload
+            out[kind] = scan_report(base / kind, key)
     assert out["critical"]["summary"]["highest_severity"] == "critical", out["critical"]["summary"]
     assert out["high"]["summary"]["highest_severity"] == "high", out["high"]["summary"]
     assert out["clean"]["findings"] == []

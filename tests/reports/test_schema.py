@@ -35,10 +35,6 @@ from ftiscan.scanner import findings as findings_module
 from ftiscan.scanner import selftest
 from ftiscan.scanner.engine import (
     MAX_LISTED_SKIPS,
-    Context,
-    ScanOptions,
-    roots_of,
-    run_scan,
 )
 from ftiscan.scanner.errors import FtiscanError
 from ftiscan.scanner.examples import valid_ssn
@@ -51,6 +47,7 @@ from tests.strategies import (
     sha256_digests,
 )
 from tests.synthetic.home import build_home
+from tests.synthetic.report import scan_report
 
 Payload = dict[str, Any]
 Mutation = Callable[[Payload], None]
@@ -79,33 +76,7 @@ def real_report(tmp_path_factory: pytest.TempPathFactory) -> Payload:
     base = tmp_path_factory.mktemp("schema")
     home = base / "home"
     build_home(home, seed=11)
-    packs = _packs()
-    options = ScanOptions(
-        roots=roots_of([home]),
-        pack_sources=packs.sources,
-        key=secrets.token_bytes(32),
-        jobs=1,
-    )
-    check = selftest.run(Context(options, packs))
-    assert check.passed, check.failures
-    result = run_scan(options, packs=packs)
-    payload = build_report(
-        roots=options.roots,
-        findings=result.findings,
-        coverage=result.coverage.as_dict(),
-        started=result.started,
-        ended=result.ended,
-        tool_version="0.1.0",
-        packs=packs.describe(),
-        selftest=check.as_dict(),
-        options={
-            "excludes": [],
-            "max_file_size": options.limits.max_file_bytes,
-            "one_file_system": False,
-            "follow_symlinks": False,
-            "approved": [],
-        },
-    )
+    payload = scan_report(home, secrets.token_bytes(32))
     payload["chain"] = {"key_id": KEY_ID, "sequence": 1, "previous": None}
     return payload
 

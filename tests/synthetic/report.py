@@ -25,10 +25,48 @@ __all__ = [
     "member_misses",
     "member_severities",
     "relative_path",
+    "scan_report",
     "score",
 ]
 
 PAYLOAD_TYPE = "application/vnd.ftiscan.report+json"
+
+
+def scan_report(root: Path, key: bytes) -> dict[str, Any]:
+    """The report payload (no chain, unsigned) of an in-process scan of ``root`` with the
+    built-in packs and fingerprint ``key``, made as ``ftiscan scan`` makes it: self-test
+    (which must pass), scan, `build_report` with the default options."""
+    from ftiscan.reports.report import build_report
+    from ftiscan.scanner import selftest
+    from ftiscan.scanner.engine import Context, ScanOptions, roots_of, run_scan
+    from ftiscan.scanner.model import Limits
+    from ftiscan.scanner.packs import load_packs
+    from ftiscan.scanner.walk import WalkOptions
+
+    packs = load_packs()
+    limits = Limits()
+    options = ScanOptions(
+        roots=roots_of([root]),
+        pack_sources=packs.sources,
+        key=key,
+        walk=WalkOptions(max_file_bytes=limits.max_file_bytes),  # as the CLI sets it
+        limits=limits,
+        jobs=1,
+    )
+    check = selftest.run(Context(options, packs))
+    assert check.passed, check.failures
+    result = run_scan(options, packs=packs)
+    return build_report(
+        roots=options.roots,
+        findings=result.findings,
+        coverage=result.coverage.as_dict(),
+        started=result.started,
+        ended=result.ended,
+        tool_version="0.1.0",
+        packs=packs.describe(),
+        selftest=check.as_dict(),
+        options=options.described(),
+    )
 
 
 def load_report(path: Path) -> dict[str, Any]:
