@@ -12,7 +12,8 @@ It then runs ``.venv/bin/ftiscan scan TREE --report OUT/report.json --format jso
 --quiet`` (exit 0 clean, 1 found, 2 error) and prints files, MB, files/s, MB/s, peak
 RSS, CPU utilisation and file-level precision / recall for ``severity >= high``; with
 ``rg`` on PATH the time of an SSN-shaped regex search, and the time to ``cat`` every
-file (the page-cache read limit), each with the ratio to the scan. The logs and tables
+file (the page-cache read limit), each the fastest of three runs, with the ratio to the
+scan. The logs and tables
 subtrees are also scanned on their own (``--no-subsets`` skips that), each beside its
 own rg and cat, and the end lists issue 9's targets (times rg, MB/s, peak RSS), each
 "met" or "missed". The scans keep compiled bytecode as an installed ftiscan does
@@ -624,19 +625,29 @@ def _print_scan(name: str, run: Run, files: int, size: int, result: Score) -> di
     return row
 
 
+BASELINE_RUNS = 3  # rg and cat are timed this often; the fastest counts (their times vary)
+
+
 def _baselines(root: Path, run: Run) -> dict[str, Any]:
-    """Time rg (when on PATH) and cat over ``root``; print and return each with the
-    ratio of the scan's wall time to it."""
+    """Time rg (when on PATH) and cat over ``root``, the fastest of `BASELINE_RUNS`
+    runs each; print and return each with the ratio of the scan's wall time to it."""
     out: dict[str, Any] = {}
     if shutil.which("rg"):
-        rg = measure(["rg", "-a", "-c", "--hidden", "--no-ignore", SSN_REGEX, str(root)])
+        command = ["rg", "-a", "-c", "--hidden", "--no-ignore", SSN_REGEX, str(root)]
+        rg = min((measure(command) for _ in range(BASELINE_RUNS)), key=lambda r: r.wall_s)
         out["rg"] = {"wall_s": round(rg.wall_s, 3), "ratio": round(run.wall_s / rg.wall_s, 2)}
-        _line("rg -a -c SSN regex", f"{rg.wall_s:.2f} s; scan is {run.wall_s / rg.wall_s:.1f}x rg")
+        _line(
+            f"rg -a -c SSN, best of {BASELINE_RUNS}",
+            f"{rg.wall_s:.2f} s; scan is {run.wall_s / rg.wall_s:.1f}x rg",
+        )
     else:
         _line("rg", "not on PATH: skipped")
-    cat = cat_all(root)
+    cat = min((cat_all(root) for _ in range(BASELINE_RUNS)), key=lambda r: r.wall_s)
     out["cat"] = {"wall_s": round(cat.wall_s, 3), "ratio": round(run.wall_s / cat.wall_s, 2)}
-    _line("cat all > /dev/null", f"{cat.wall_s:.2f} s; scan is {run.wall_s / cat.wall_s:.1f}x cat")
+    _line(
+        f"cat > /dev/null, best of {BASELINE_RUNS}",
+        f"{cat.wall_s:.2f} s; scan is {run.wall_s / cat.wall_s:.1f}x cat",
+    )
     return out
 
 
