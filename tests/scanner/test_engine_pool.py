@@ -1,0 +1,83 @@
+"""Worker processes: forked from a single-threaded scan on Linux, spawned otherwise, with
+the same findings either way."""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from ftiscan.scanner import engine
+from ftiscan.scanner.engine import Context, run_scan
+from tests.synthetic.home import taxpayer_csv
+from tests.synthetic.people import People
+
+linux_only = pytest.mark.skipif(sys.platform != "linux", reason="fork is used on Linux only")
+
+
+def _tree(root: Path) -> Path:
+    people = People(41)
+    for k in range(6):
+        (root / f"export-{k}.csv").write_text(taxpayer_csv(people.taxpayers(5 + k)))
+    (root / "notes.txt").write_text("nothing to see here\n" * 50)
+    return root
+
+
+def _found(ctx: Context, root: Path, jobs: int) -> list[tuple[str, str, int]]:
+    options = dataclasses.replace(ctx.options, roots=(root,), jobs=jobs)
+    result = run_scan(options, packs=ctx.packs)
+    return [(Path(str(f["path"])).name, str(f["rule"]), int(f["records"])) for f in result.findings]
+
+
+@linux_only
+def test_single_threaded_scan_forks_and_a_threaded_one_spawns() -> None:
+    """Fork only where no other thread could hold a lock across it (the daemon runs a
+    watcher and a submitter thread)."""
+    assert threading.active_count() == 1
+    assert engine.pool_context().get_start_method() == "fork"
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert engine.pool_context().get_start_method() == "spawn"
+    finally:
+        release.set()
+        other.join()
+
+
+def test_forked_and_spawned_workers_find_the_same(ctx: Context, tmp_path: Path) -> None:
+    """Two workers that inherit the parent's context (fork) and two that compile their
+    own (spawn, forced by a running thread) report the same records as one process."""
+    root = _tree(tmp_path)
+    alone = _found(ctx, root, 1)
+    assert alone == [(f"export-{k}.csv", "fti.taxpayer-record", 5 + k) for k in range(6)]
+    assert _found(ctx, root, 2) == alone
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert _found(ctx, root, 2) == alone
+    finally:
+        release.set()
+        other.join()
+
+
+def test_forked_worker_drops_the_parents_signal_handlers() -> None:
+    """A handler the scanning process installed (to sign an interrupted report, say)
+    must not run in a worker: a forked one gets the defaults a spawned one has."""
+    calls: list[int] = []
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGTERM, lambda number, frame: calls.append(number))
+    signal.signal(signal.SIGINT, lambda number, frame: calls.append(number))
+    try:
+        engine._default_signals()
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGINT, before[1])
+    assert calls == []
