@@ -31,8 +31,9 @@ import contextlib
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
+from operator import itemgetter, methodcaller
 from typing import IO
 
 from ftiscan.scanner.errors import ExtractError, LimitExceeded
@@ -188,7 +189,7 @@ def extract(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Segment 
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":
             del raw  # the decoded text is all that is read from here on
-            yield from _lines(_split_lines(document), where, limits)
+            yield from _lines(_document_pieces(document, _block_size(limits)), where, limits)
         else:
             yield from text.extract(io.BytesIO(raw), where, limits)
         return
@@ -198,24 +199,6 @@ def extract(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Segment 
     yield from _walk(doc, where, limits)
 
 
-def _split_lines(document: str) -> Iterator[str]:
-    r"""``line + "\n"`` for each line of ``document.split("\n")``, one at a time (a
-    list of every line of a large file would double its memory).
-
-    >>> list(_split_lines("a\nb")), list(_split_lines("a\n")), list(_split_lines(""))
-    (['a\n', 'b\n'], ['a\n', '\n'], ['\n'])
-    """
-    start = 0
-    find = document.find
-    while True:
-        end = find("\n", start)
-        if end < 0:
-            yield document[start:] + "\n"
-            return
-        yield document[start : end + 1]
-        start = end + 1
-
-
 def extract_lines(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Segment | Rows]:
     """Yield rows (one per object line) and prose from the JSON Lines file in ``fh``."""
     head, stream = _decode.sniff(fh)
@@ -223,7 +206,7 @@ def extract_lines(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Se
     wrapper = io.TextIOWrapper(stream, encoding=codec, errors=_decode.ERRORS, newline="\n")
     limit = max(1, limits.max_line_chars)
     try:
-        yield from _lines(iter(lambda: wrapper.readline(limit), ""), where, limits)
+        yield from _lines(_stream_pieces(wrapper.read, _block_size(limits), limit), where, limits)
     finally:
         with contextlib.suppress(ValueError):
             wrapper.detach()  # never close the caller's stream
@@ -231,6 +214,14 @@ def extract_lines(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Se
 
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _WORDS = frozenset(("null", "true", "false", "NaN", "Infinity"))
+_OPENERS = frozenset('{["')
+_SCALAR_FIRST = frozenset("-0123456789ntfNI")  # a number or one of `_WORDS`
+_HEAD = itemgetter(slice(0, 1))
+_LSTRIP = methodcaller("lstrip")
+_READ_CHARS = 64 * 1024
+# The C scanner json.loads ends in, without its wrappers (typeshed does not list it).
+_SCAN: Callable[[str, int], tuple[object, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_PLAIN = frozenset((str, int, float))
 
 
 def _may_be_json(body: str) -> bool:
@@ -245,108 +236,297 @@ def _may_be_json(body: str) -> bool:
     [False, False, False, False, False]
     """
     first = body[0]
-    if first in '{["':
+    if first in _OPENERS:
         return True
     if first == "-" or first.isdigit():
         return body == "-Infinity" or _NUMBER.fullmatch(body) is not None
     return body in _WORDS
 
 
-def _lines(lines: Iterable[str], where: Location, limits: Limits) -> Iterator[Segment | Rows]:
-    """Rows from the JSON object lines and prose blocks from the other lines.
+def _value(body: str) -> object:
+    """``json.loads(body)`` for a stripped ``body``, None when that fails (``body`` is
+    then text). The C scanner is called directly: ``loads`` adds about 5 µs of
+    wrappers per line, more than a log line's parse."""
+    try:
+        value, end = _SCAN(body, 0)
+    except (StopIteration, ValueError, RecursionError):
+        return None
+    return value if end == len(body) else None  # json.loads: "Extra data"
+
+
+def _flat(value: dict[str, object]) -> dict[str, str]:
+    """`flatten` of a parsed object; an object of strings and numbers (a log record)
+    without a step per key in Python."""
+    kinds = set(map(type, value.values()))
+    if kinds <= _PLAIN:
+        return value if kinds <= {str} else dict(zip(value, map(str, value.values()), strict=True))  # type: ignore[return-value] # all str
+    return flatten(value)
+
+
+def _ended(text: str) -> list[str]:
+    r"""The lines of ``text`` with their ``"\n"`` (the last one without, if it has none).
+
+    >>> _ended("a\nb\n"), _ended("a\nb")
+    (['a\n', 'b\n'], ['a\n', 'b'])
+    """
+    lines = [line + "\n" for line in text.split("\n")]
+    last = lines.pop()
+    if last != "\n":
+        lines.append(last[:-1])
+    return lines
+
+
+def _document_pieces(document: str, size: int) -> Iterator[tuple[str, bool]]:
+    r"""``document`` as (text, block) pairs: blocks of whole lines of at most ``size``
+    characters, and each line longer than that alone (``block`` False).
+
+    >>> list(_document_pieces("ab\ncd\nefghij\nk", 4))
+    [('ab\n', True), ('cd\n', True), ('efghij\n', False), ('k', True)]
+    """
+    start, length = 0, len(document)
+    while start < length:
+        stop = start + size
+        if stop >= length:
+            yield document[start:], True
+            return
+        end = document.rfind("\n", start, stop)
+        if end < 0:
+            end = document.find("\n", stop)
+            if end < 0:
+                yield document[start:], False
+                return
+            yield document[start : end + 1], False
+        else:
+            yield document[start : end + 1], True
+        start = end + 1
+
+
+def _stream_pieces(read: Callable[[int], str], size: int, limit: int) -> Iterator[tuple[str, bool]]:
+    r"""The text ``read`` gives as (text, block) pairs: blocks of whole lines of at most
+    ``size`` (<= ``limit``) characters, and a longer line as ``readline(limit)`` would
+    read it, in pieces of ``limit`` characters (``block`` False; its last piece may
+    start a block, which `_LineReader.block` then reads line by line). When ``read`` fails
+    (`ExtractError`: a truncated compressed stream), the text read before is given
+    first, then the error is raised again.
+
+    >>> import io
+    >>> list(_stream_pieces(io.StringIO("ab\ncd\nefghij\nk").read, 4, 4))
+    [('ab\n', True), ('cd\n', True), ('efgh', False), ('ij\nk', True)]
+    """
+    pending, at, ended = "", 0, False
+    failed: ExtractError | None = None
+    while True:
+        if not ended and len(pending) - at < size + limit:  # enough text ahead to cut
+            try:
+                piece = read(_READ_CHARS)
+            except ExtractError as exc:
+                failed, piece = exc, ""
+            ended = not piece
+            pending, at = pending[at:] + piece, 0
+            continue
+        left = len(pending) - at
+        if ended and left <= size:
+            if left:  # readline(limit) reads a last line of ``limit`` characters as a piece
+                yield pending[at:], left < limit or pending.find("\n", at) >= 0
+            if failed is not None:
+                raise failed
+            return
+        end = pending.rfind("\n", at, at + size)
+        if end >= 0:
+            yield pending[at : end + 1], True
+            at = end + 1
+            continue
+        end = pending.find("\n", at, at + limit)  # a line longer than ``size``
+        stop = end + 1 if end >= 0 else min(len(pending), at + limit)
+        yield pending[at:stop], False
+        at = stop
+
+
+def _block_size(limits: Limits) -> int:
+    """Characters of whole lines read at once (`_LineReader.block`): a prose block's
+    size, no more than a line may have."""
+    return max(1, min(limits.block_chars, limits.max_line_chars))
+
+
+class _LineReader:
+    """The state of `_lines` as it reads a JSON Lines file (see `_lines`)."""
+
+    def __init__(self, where: Location, limits: Limits) -> None:
+        self.where, self.limits = where, limits
+        self.header: dict[str, None] = {}
+        self.batch: list[dict[str, str]] = []
+        self.numbers: list[int] = []  # the line of each row in ``batch``
+        self.number = 1
+        self.total = 0
+        self.whole = True  # the previous line was read whole
+        self.prose: list[str] = []  # the lines that are not JSON objects, as one block
+        self.prose_start = 1
+        self.prose_size = 0
+        self.prose_end = 0  # items of ``prose`` up to its last line of text
+        self.out: list[Segment | Rows] = []
+
+    def take(self) -> list[Segment | Rows]:
+        out, self.out = self.out, []
+        return out
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        keys = tuple(self.header)
+        width = len(keys)
+        rows = [
+            tuple(flat.values())
+            if len(flat) == width and tuple(flat) == keys
+            else tuple([flat.get(key, "") for key in keys])
+            for flat in self.batch
+        ]
+        numbers = self.numbers
+        first = numbers[0]
+        consecutive = numbers[-1] - first == len(numbers) - 1
+        at = self.where.at_line(first)
+        self.out.append(Rows(rows, first, keys, at, None if consecutive else numbers[:]))
+        self.batch.clear()
+        numbers.clear()
+
+    def flush_prose(self) -> None:
+        if not self.prose:
+            return
+        text = "".join(self.prose[: self.prose_end])  # without the blank lines after the text
+        self.prose.clear()
+        self.prose_size = 0
+        text = text if text.endswith("\n") else text + "\n"
+        self.out.append(Segment(text, self.where.at_line(self.prose_start)))
+
+    def finish(self) -> None:
+        self.flush()
+        self.flush_prose()
+
+    def _object(self, value: object, line: int) -> None:
+        """A JSON value that is not text: a row (an object) or segments (another value)."""
+        if isinstance(value, dict):
+            flat = _flat(value)
+            header = self.header
+            if self.batch and not flat.keys() <= header.keys():
+                self.flush()  # one header per batch
+            header.update(dict.fromkeys(flat))
+            self.batch.append(flat)
+            self.numbers.append(line)
+            if len(self.batch) >= self.limits.batch_rows:
+                self.flush()
+        else:
+            self.out.extend(_walk(value, self.where.at_line(line), self.limits))
+
+    def line(self, line: str) -> None:
+        """One line (or a piece of a line longer than ``max_line_chars``)."""
+        limits = self.limits
+        current, piece, size = self.number, not self.whole, len(line)
+        ended = line.endswith("\n")
+        self.whole = ended or size < max(1, limits.max_line_chars)
+        piece = piece or not self.whole
+        if ended:
+            self.number += 1
+        self.total += size
+        if self.total > limits.max_text_chars:
+            self.finish()
+            raise LimitExceeded("bytes", f"more than {limits.max_text_chars} characters")
+        body = line.strip()
+        if not body:
+            if self.prose:  # keep the block's line numbering
+                self.prose.append(line)
+            return
+        value = _value(body) if not piece and _may_be_json(body) else None
+        if value is None or value is True or value is False:
+            if not self.prose:
+                self.prose_start = current
+            self.prose.append(line)
+            self.prose_end = len(self.prose)
+            self.prose_size += size
+            if self.prose_size >= max(1, limits.block_chars):
+                self.flush_prose()
+            return
+        if self.prose:
+            self.prose.append("\n")  # this line's place in the block
+        self._object(value, current)
+
+    def block(self, text: str) -> None:
+        """Whole lines at once: the same items as `line` for each, but the text lines
+        cost no step in Python (a log is mostly text); only lines that may hold JSON
+        (by their first character) are parsed one by one."""
+        if not self.whole or self.total + len(text) > self.limits.max_text_chars:
+            for line in _ended(text):
+                self.line(line)
+            return
+        self.total += len(text)
+        first = self.number
+        lines = text.split("\n")
+        if lines[-1]:
+            self.number -= 1  # the last line has no line end: it does not count one
+        else:
+            lines.pop()
+        self.number += len(lines)
+        heads = list(map(_HEAD, map(_LSTRIP, lines)))
+        found: dict[int, object] = {}  # index -> a parsed value that is not text
+        for index, head in enumerate(heads):
+            if head in _OPENERS or (head in _SCALAR_FIRST and " " not in lines[index].strip()):
+                body = lines[index].strip()
+                value = _value(body) if _may_be_json(body) else None
+                if value is not None and value is not True and value is not False:
+                    found[index] = value
+        texts = [i for i, head in enumerate(heads) if head and i not in found] if found else None
+        if texts is None:
+            texts_first = next((i for i, head in enumerate(heads) if head), None)
+            texts_last = next((i for i in range(len(heads) - 1, -1, -1) if heads[i]), None)
+        else:
+            texts_first = texts[0] if texts else None
+            texts_last = texts[-1] if texts else None
+        if texts_first is not None and texts_last is not None:
+            if found:
+                for index in found:
+                    lines[index] = ""  # its place in the block
+            start = 0 if self.prose else texts_first
+            if not self.prose:
+                self.prose_start = first + texts_first
+            body = "\n".join(lines[start : texts_last + 1]) + "\n"
+            self.prose.append(body)
+            self.prose_end = len(self.prose)
+            self.prose_size += len(body)
+            rest = len(lines) - texts_last - 1
+            if rest:
+                self.prose.append("\n".join(lines[texts_last + 1 :]) + "\n")
+        elif self.prose:
+            for index in found:
+                lines[index] = ""  # its place in the block
+            self.prose.append("\n".join(lines) + "\n")
+        for index, value in found.items():
+            self._object(value, first + index)
+        if self.prose_size >= max(1, self.limits.block_chars):
+            self.flush_prose()
+
+
+def _lines(
+    pieces: Iterable[tuple[str, bool]], where: Location, limits: Limits
+) -> Iterator[Segment | Rows]:
+    """Rows from the JSON object lines and prose blocks from the other lines, from
+    (text, block) pairs: a block of whole lines (`_LineReader.block`) or one line or
+    piece of a line (`_LineReader.line`).
 
     In a log that mixes both, each kind is batched on its own: a row batch keeps the
     line number of each row (`Rows.numbers`), and a prose block keeps an empty line in
     place of each object line, so that line numbers stay true and a batch is not cut
     at every change of kind (a block per line would cost far more than its text).
     """
-    header: dict[str, None] = {}
-    batch: list[dict[str, str]] = []
-    numbers: list[int] = []  # the line of each row in ``batch``
-    number = 1
-    total = 0
-    batch_rows = max(1, limits.batch_rows)
-    limit = max(1, limits.max_line_chars)
-    whole = True  # the previous line was read whole
-
-    prose: list[str] = []  # the lines that are not JSON objects, as one block
-    prose_start = 1
-    prose_size = 0
-    prose_end = 0  # lines of ``prose`` up to its last line of text
-
-    def flush() -> Rows:
-        keys = tuple(header)
-        rows = [tuple([flat.get(key, "") for key in keys]) for flat in batch]
-        first = numbers[0]
-        consecutive = numbers[-1] - first == len(numbers) - 1
-        out = Rows(rows, first, keys, where.at_line(first), None if consecutive else numbers[:])
-        batch.clear()
-        numbers.clear()
-        return out
-
-    def flush_prose() -> Segment:
-        nonlocal prose_size
-        text = "".join(prose[:prose_end])  # without the empty lines after the last text
-        prose.clear()
-        prose_size = 0
-        return Segment(text if text.endswith("\n") else text + "\n", where.at_line(prose_start))
-
-    max_total, block_chars, loads = limits.max_text_chars, limits.block_chars, json.loads
+    reader = _LineReader(where, limits)
     try:
-        for line in lines:
-            current, piece, size = number, not whole, len(line)
-            ended = line.endswith("\n")
-            whole = ended or size < limit
-            piece = piece or not whole
-            if ended:
-                number += 1
-            total += size
-            if total > max_total:
-                if batch:
-                    yield flush()
-                if prose:
-                    yield flush_prose()
-                raise LimitExceeded("bytes", f"more than {limits.max_text_chars} characters")
-            body = line.strip()
-            if not body:
-                if prose:  # keep the block's line numbering
-                    prose.append(line)
-                continue
-            value: object = None
-            if not piece and _may_be_json(body):
-                try:
-                    value = loads(body)
-                except (ValueError, RecursionError):
-                    value = None
-            if value is None or value is True or value is False:
-                if not prose:
-                    prose_start = current
-                prose.append(line)
-                prose_end = len(prose)
-                prose_size += size
-                if prose_size >= block_chars:
-                    yield flush_prose()
-                continue
-            if prose:
-                prose.append("\n")  # this line's place in the block
-            if isinstance(value, dict):
-                flat = flatten(value)
-                if batch and not flat.keys() <= header.keys():
-                    yield flush()  # one header per batch
-                header.update(dict.fromkeys(flat))
-                batch.append(flat)
-                numbers.append(current)
-                if len(batch) >= batch_rows:
-                    yield flush()
+        for text, block in pieces:
+            if block:
+                reader.block(text)
             else:
-                yield from _walk(value, where.at_line(current), limits)
+                reader.line(text)
+            if reader.out:
+                yield from reader.take()
     except ExtractError:
-        if batch:
-            yield flush()
-        if prose:
-            yield flush_prose()
+        reader.finish()
+        yield from reader.take()
         raise
-    if batch:
-        yield flush()
-    if prose:
-        yield flush_prose()
+    reader.finish()
+    yield from reader.take()

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ftiscan.scanner.errors import LimitExceeded
 from ftiscan.scanner.extract import jsondoc
@@ -160,3 +162,85 @@ def test_jsonl_consecutive_text_lines_are_one_block() -> None:
     assert [(type(i).__name__, i.where.line) for i in items] == [("Rows", 1), ("Segment", 2)]
     assert items[0].numbers == [1, 5]  # type: ignore[union-attr]  # a Rows
     assert items[1].text == "plain one\n\nplain two\n\nplain three\n"  # type: ignore[union-attr]
+
+
+# --- JSON Lines read in blocks: the same lines, rows and text as line by line ---------
+
+_KEYS = st.sampled_from(["ts", "level", "msg", "key", "n", "a.b", "Name"])
+_LEAVES = st.one_of(
+    st.text(alphabet='ab 0123456789-:.\\"é', max_size=12),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.booleans(),
+    st.none(),
+)
+_OBJECTS = st.recursive(
+    st.dictionaries(_KEYS, _LEAVES, max_size=5),
+    lambda inner: st.dictionaries(_KEYS, st.one_of(_LEAVES, inner, st.lists(_LEAVES, max_size=3))),
+    max_leaves=8,
+)
+_LOG_LINES = st.one_of(
+    _OBJECTS.map(json.dumps),
+    _OBJECTS.map(lambda obj: "  " + json.dumps(obj) + " \t"),
+    st.lists(_LEAVES, max_size=3).map(json.dumps),
+    _LEAVES.map(json.dumps),
+    st.sampled_from(
+        ["", "   ", "{broken", '{"a": 1} tail', "[1, 2", "2025-01-02 INFO x=1", "12", "-"]
+    ),
+    st.text(alphabet='abc {}[]"0123456789-. \t\r\x1f\xa0', max_size=40),
+)
+
+
+def _by_line(items: list[Segment | Rows]) -> tuple[dict[int, str], dict[int, dict[str, str]]]:
+    """What the items say about each line: its text (prose) or its row (cells by key,
+    empty cells left out), whatever the batching and blocks."""
+    text: dict[int, str] = {}
+    rows: dict[int, dict[str, str]] = {}
+    for item in items:
+        if isinstance(item, Rows):
+            for index, row in enumerate(item.rows):
+                cells = dict(zip(item.header or (), row, strict=True))
+                rows[item.number(index)] = {k: v for k, v in cells.items() if v}
+        else:
+            assert item.where.line is not None
+            for offset, line in enumerate(item.text.split("\n")[:-1]):
+                if line.strip():
+                    number = item.where.line + offset
+                    text[number] = text.get(number, "") + line
+    return text, rows
+
+
+def _line_by_line(data: str, limits: Limits) -> list[Segment | Rows]:
+    """The items of reading ``data`` as `extract_lines` did before blocks: one
+    ``readline(max_line_chars)`` at a time."""
+    stream = io.StringIO(data, newline="\n")
+    limit = max(1, limits.max_line_chars)
+    pieces = ((line, False) for line in iter(lambda: stream.readline(limit), ""))
+    return list(jsondoc._lines(pieces, WHERE, limits))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lines=st.lists(_LOG_LINES, max_size=40),
+    block=st.integers(1, 400),
+    line_limit=st.integers(1, 400),
+    end=st.sampled_from(["\n", ""]),
+)
+def test_jsonl_blocks_read_what_lines_read(
+    lines: list[str], block: int, line_limit: int, end: str
+) -> None:
+    """Reading whole lines in blocks (`_LineReader.block`) gives every line the same
+    text or row as reading line by line, for mixed, nested, broken, blank, long and
+    unterminated lines, in files (`extract_lines`) and documents (`extract`)."""
+    data = "\n".join(lines) + end
+    limits = Limits(block_chars=block, max_line_chars=line_limit)
+    expected = _by_line(_line_by_line(data, limits))
+    assert _by_line(_items(data.encode(), lines=True, **limits_of(limits))) == expected
+    # In a document, lines are never cut: compare with no line limit.
+    whole = Limits(block_chars=block)
+    document = list(jsondoc._lines(jsondoc._document_pieces(data, block), WHERE, whole))
+    assert _by_line(document) == _by_line(_line_by_line(data, whole))
+
+
+def limits_of(limits: Limits) -> dict[str, int]:
+    return {"block_chars": limits.block_chars, "max_line_chars": limits.max_line_chars}
