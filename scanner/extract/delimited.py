@@ -31,10 +31,10 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import chain, islice
-from operator import methodcaller
+from operator import itemgetter, methodcaller
 from typing import IO
 
 from ftiscan.scanner.errors import ExtractError
@@ -268,12 +268,13 @@ def extract(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Rows]:
         delimiter = max(DELIMITERS, key=sample.count)
     wrapper = io.TextIOWrapper(stream, encoding=codec, errors=_decode.ERRORS, newline="")
     try:
-        yield from _rows(iter(wrapper), delimiter, where, limits)
+        yield from _rows(_TextLines(wrapper.read), delimiter, where, limits)
     finally:
         with contextlib.suppress(ValueError):
             wrapper.detach()  # never close the caller's stream
 
 
+_FIRST, _LAST = itemgetter(0), itemgetter(-1)
 _SEP = "\x1f"  # between cells in a batch's text (as `ftiscan.scanner.records` joins them)
 
 
@@ -285,23 +286,22 @@ def _unquoted(text: str, delimiter: str) -> str | None:
     >>> _unquoted('1,"a b",2\\n"c",3', ","), _unquoted('1,"a,b"', ","), _unquoted('"a"b', ",")
     ('1,a b,2\\nc,3', None, None)
     """
-    if '""' in text:
-        return None  # an empty or escaped quote: "" alone on a line is one empty field
     parts = text.split('"')
     if len(parts) % 2 == 0:
         return None  # a quote left open
-    inside, outside = "".join(parts[1::2]), parts[0::2]
+    if "" in parts[1:-1]:
+        return None  # an empty or escaped quote: "" alone on a line is one empty field
+    inside = "".join(parts[1::2])
     if delimiter in inside or "\n" in inside or "\r" in inside:
         return None
-    bounds = (delimiter, "\n", "\r")
-    if outside[0] and not outside[0].endswith(bounds):
+    bounds = {delimiter, "\n", "\r"}
+    outside = parts[0::2]
+    if outside[0] and outside[0][-1] not in bounds:
         return None  # text before an opening quote in the field
-    if outside[-1] and not outside[-1].startswith(bounds):
+    if outside[-1] and outside[-1][0] not in bounds:
         return None  # text after a closing quote in the field
-    middle = outside[1:-1]
-    if not all(map(methodcaller("startswith", bounds), middle)):
-        return None
-    if not all(map(methodcaller("endswith", bounds), middle)):
+    middle = outside[1:-1]  # none is empty: "" was ruled out
+    if not set(map(_FIRST, middle)) <= bounds or not set(map(_LAST, middle)) <= bounds:
         return None
     return "".join(parts)
 
@@ -356,8 +356,140 @@ class _Deferred:
         return split_text(self.text)
 
 
+_READ_CHARS = 256 * 1024
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # a line as TextIOWrapper(newline="")
+_GUESS = 64  # characters per line assumed before any block was taken
+_STEPS = 64  # lines stepped over one by one at most, once a window was counted
+
+
+class _TextLines:
+    r"""The lines of a decoded text stream as ``TextIOWrapper(newline="")`` reads them
+    (each ends at ``\r\n``, ``\r`` or ``\n``, kept), taken ``count`` at a time as one
+    string (`take`: C-level searches, no step per line; a table is mostly whole
+    lines) or one at a time (iteration, for the csv module). A read error
+    (`ExtractError`, a truncated compressed stream) ends the lines: those read before
+    it are given first, and `failed` holds it.
+
+    >>> lines = _TextLines(io.StringIO("a\r\nb\rc\nd", newline="").read)
+    >>> lines.take(2), next(lines), lines.take(5), list(lines)
+    (('a\r\nb\r', 2), 'c\n', ('d', 1), [])
+    """
+
+    def __init__(self, read: Callable[[int], str]) -> None:
+        self._read = read
+        self._buf = ""
+        self._at = 0
+        self._ended = False
+        self._per_line = _GUESS
+        self.failed: ExtractError | None = None
+
+    def _more(self) -> bool:
+        """Read on; False at the end of the stream (or at a read error)."""
+        if self._ended:
+            return False
+        try:
+            piece = self._read(_READ_CHARS)
+        except ExtractError as exc:
+            self.failed, piece = exc, ""
+        if not piece:
+            self._ended = True
+            return False
+        self._buf = self._buf[self._at :] + piece
+        self._at = 0
+        return True
+
+    def __iter__(self) -> _TextLines:
+        return self
+
+    def __next__(self) -> str:
+        while True:
+            buf, at = self._buf, self._at
+            newline = buf.find("\n", at)
+            ret = buf.find("\r", at, newline if newline >= 0 else len(buf))
+            if ret >= 0:  # a \r ends the line, alone or as \r\n
+                if ret + 1 == len(buf) and self._more():
+                    continue  # read on to see whether a \n follows
+                end = ret + 2 if buf.startswith("\n", ret + 1) else ret + 1
+            elif newline >= 0:
+                end = newline + 1
+            elif self._more():
+                continue
+            elif at < len(buf):
+                end = len(buf)  # the last line, without a line end
+            else:
+                raise StopIteration
+            self._at = end
+            return buf[at:end]
+
+    def take(self, count: int) -> tuple[str, int]:
+        """Up to ``count`` whole lines as one string, and how many they are (fewer
+        only at the end of the stream)."""
+        while True:
+            end = self._after(self._buf, self._at, count)
+            if end is not None or not self._more():
+                break
+        buf, at = self._buf, self._at
+        text = buf[at:] if end is None else buf[at:end]  # None: the rest of the stream
+        if "\r" in text and text.count("\r") != text.count("\r\n"):
+            lines = _LINE.findall(text)[:count]  # a line that ends at a lone \r
+            text = "".join(lines)
+            self._at = at + len(text)
+            return text, len(lines)
+        self._at = at + len(text)
+        found = text.count("\n") + (not text.endswith("\n") and bool(text))
+        if found:
+            self._per_line = max(1, len(text) // found)
+        return text, found
+
+    def _after(self, buf: str, at: int, count: int) -> int | None:
+        """The offset just after the ``count``-th ``\n`` from ``at`` in ``buf``, None
+        when ``buf`` holds fewer: newlines are counted in a window as long as the lines
+        so far suggest (resized until it is about right), and the few more or fewer
+        are stepped over one by one."""
+        if count <= 0:
+            return at
+        lo, need, per_line = at, count, self._per_line
+        while True:
+            hi = min(len(buf), lo + per_line * need)
+            seen = buf.count("\n", lo, hi)
+            if seen >= need + _STEPS:
+                per_line = max(1, (hi - lo) // seen)  # too far: a narrower window
+            elif seen < need and hi == len(buf):
+                return None
+            elif seen <= need - _STEPS:
+                if seen:  # not far enough: go on from the window's last line
+                    per_line = max(1, (hi - lo) // seen)
+                    lo, need = buf.rfind("\n", lo, hi) + 1, need - seen
+                else:
+                    per_line *= 2
+            else:
+                break
+        if seen >= need:
+            pos = buf.rfind("\n", lo, hi)
+            for _ in range(seen - need):
+                pos = buf.rfind("\n", lo, pos)
+            return pos + 1
+        pos = hi
+        for _ in range(need - seen):
+            found = buf.find("\n", pos)
+            if found < 0:
+                return None
+            pos = found + 1
+        return pos
+
+
+def _longest(text: str) -> int:
+    """The length of the longest line of ``text`` with its line end (an upper bound
+    when a line ends at a lone \\r)."""
+    if not text:
+        return 0
+    lengths = list(map(len, text.split("\n")))
+    last = lengths.pop()
+    return max(max(lengths, default=0) + 1, last)
+
+
 def _chunks(
-    lines: Iterator[str],
+    lines: _TextLines,
     delimiter: str,
     size: int,
     first: int,
@@ -383,23 +515,19 @@ def _chunks(
     number = line = 1
     while True:
         want = first if number == 1 else size
-        block: list[str] = []
-        failed: ExtractError | None = None
-        try:
-            block.extend(islice(lines, want))  # keeps the lines read before an error
-        except ExtractError as exc:
-            failed = exc
+        raw, count = lines.take(want)  # keeps the lines read before a read error
         text = None
-        if block and max(map(len, block)) <= limit:
-            text = block_text("".join(block), delimiter)
+        if count and (len(raw) <= limit or _longest(raw) <= limit):
+            text = block_text(raw, delimiter)
         if text is not None:
-            deferred = _Deferred(text, len(block))
+            deferred = _Deferred(text, count)
             yield number, line, deferred if number > 1 else deferred.parse()
-            number += len(block)
-            line += len(block)
-        elif block:
+            number += count
+            line += count
+        elif count:
+            block = _LINE.findall(raw)
             # After a read error the stream is not read again: the block is all there is.
-            source = iter(block) if failed is not None else chain(block, lines)
+            source = iter(block) if lines.failed is not None else chain(block, lines)
             reader = csv.reader(source, delimiter=delimiter)
             start = line
             previous = csv.field_size_limit(limit)
@@ -426,13 +554,13 @@ def _chunks(
                     line = start + reader.line_num
             finally:
                 csv.field_size_limit(previous)
-        if failed is not None:
-            raise failed
-        if len(block) < want:
+        if lines.failed is not None:
+            raise lines.failed
+        if count < want:
             return
 
 
-def _rows(lines: Iterator[str], delimiter: str, where: Location, limits: Limits) -> Iterator[Rows]:
+def _rows(lines: _TextLines, delimiter: str, where: Location, limits: Limits) -> Iterator[Rows]:
     failures: list[str] = []
     header: tuple[str, ...] | None = None
     read = lead = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+from itertools import islice
 from pathlib import Path
 
 import pytest
@@ -167,8 +168,11 @@ _LINE = st.lists(
     text=st.lists(_LINE, max_size=30).map("".join),
     delimiter=st.sampled_from([",", "|"]),
     size=st.integers(1, 7),
+    piece=st.integers(1, 9),
 )
-def test_delimited_blocks_read_as_the_csv_module_does(text: str, delimiter: str, size: int) -> None:
+def test_delimited_blocks_read_as_the_csv_module_does(
+    text: str, delimiter: str, size: int, piece: int
+) -> None:
     """Blocks split in C (no quote) and blocks read by the csv module (quotes, fields over
     lines) give the csv module's records, record numbers and first lines, whatever the
     line endings, empty lines and batch size."""
@@ -183,7 +187,8 @@ def test_delimited_blocks_read_as_the_csv_module_does(text: str, delimiter: str,
         expected.append((len(expected) + 1, line, tuple(record)))
     got = []
     failures: list[str] = []
-    lines = iter(io.StringIO(text, newline=""))
+    stream = io.StringIO(text, newline="")
+    lines = delimited._TextLines(lambda n: stream.read(min(n, piece)))  # reads cut anywhere
     for number, line, chunk in delimited._chunks(lines, delimiter, size, size, 1000, failures):
         rows = chunk.parse() if isinstance(chunk, delimited._Deferred) else chunk
         assert rows
@@ -193,3 +198,58 @@ def test_delimited_blocks_read_as_the_csv_module_does(text: str, delimiter: str,
     assert [(n, r) for n, _, r in got] == [(n, r) for n, _, r in expected]
     firsts = {n: line for n, line, _ in got if line is not None}
     assert all(firsts[n] == line for n, line, _ in expected if n in firsts)
+
+
+@settings(max_examples=300)
+@given(
+    text=st.lists(st.sampled_from(["a", "bc", "\r", "\n", "\r\n", "", " "]), max_size=60).map(
+        "".join
+    ),
+    steps=st.lists(st.integers(0, 6), min_size=1, max_size=20),
+    piece=st.integers(1, 9),
+)
+def test_text_lines_split_as_textiowrapper(text: str, steps: list[int], piece: int) -> None:
+    """Blocks of lines (`_TextLines.take`, 0 meaning one line by iteration) are the lines
+    TextIOWrapper(newline="") reads, with true counts, however the reads are cut."""
+    expected = list(io.StringIO(text, newline=""))
+    stream = io.StringIO(text, newline="")
+    lines = delimited._TextLines(lambda n: stream.read(min(n, piece)))
+    got: list[str] = []
+    for step in steps * 30:
+        if step == 0:
+            got.extend(islice(lines, 1))
+            continue
+        block, count = lines.take(step)
+        split = list(io.StringIO(block, newline=""))
+        assert len(split) == count
+        assert count == step or len(got) + count == len(expected)
+        got.extend(split)
+    got.extend(lines)
+    assert got == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lengths=st.lists(st.integers(0, 400), min_size=1, max_size=6000),
+    count=st.integers(1, 3000),
+    piece=st.integers(100, 300_000),
+    seed=st.integers(0, 9),
+)
+def test_text_lines_take_large_blocks(
+    lengths: list[int], count: int, piece: int, seed: int
+) -> None:
+    """Blocks of thousands of lines of uneven length (the window that counts them is
+    resized), read in pieces of any size, hold exactly ``count`` lines each."""
+    rng = random.Random(seed)
+    expected = ["x" * n + rng.choice(["\n", "\r\n"]) for n in lengths]
+    stream = io.StringIO("".join(expected), newline="")
+    lines = delimited._TextLines(lambda n: stream.read(min(n, piece)))
+    got: list[str] = []
+    while True:
+        block, taken = lines.take(count)
+        split = list(io.StringIO(block, newline=""))
+        assert taken == len(split)
+        got.extend(split)
+        if taken < count:
+            break
+    assert got == expected
