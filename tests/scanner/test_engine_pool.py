@@ -1,9 +1,10 @@
 """Worker processes: forked from a single-threaded scan on Linux, spawned otherwise, with
-the same findings either way."""
+the same findings either way; files start in order of their estimated cost."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import signal
 import sys
 import threading
@@ -13,6 +14,7 @@ import pytest
 
 from ftiscan.scanner import engine
 from ftiscan.scanner.engine import Context, run_scan
+from ftiscan.scanner.walk import FileEntry, WalkOptions, walk
 from tests.synthetic.home import taxpayer_csv
 from tests.synthetic.people import People
 
@@ -81,3 +83,22 @@ def test_forked_worker_drops_the_parents_signal_handlers() -> None:
         signal.signal(signal.SIGTERM, before[0])
         signal.signal(signal.SIGINT, before[1])
     assert calls == []
+
+
+def test_a_dense_table_starts_before_larger_plain_text(ctx: Context, tmp_path: Path) -> None:
+    """Scheduling goes by cost, not bytes: a table of taxpayer records (each a TIN to
+    validate and a record to assemble) starts before a larger log that holds none, so
+    that it is not the last file a worker begins."""
+    people = People(43)
+    export = tmp_path / "export.csv"
+    head, _, body = taxpayer_csv(people.taxpayers(1000)).partition("\n")
+    export.write_text(head + "\n" + body * 20)  # > 1 MiB: its first bytes are looked at
+    log = tmp_path / "app.log"
+    log.write_text("2025-01-02T03:04:05Z INFO request served in 12 ms\n" * 200_000)
+    assert log.stat().st_size > 2 * export.stat().st_size
+    entries = [e for e in walk([tmp_path], WalkOptions()) if isinstance(e, FileEntry)]
+    cost = functools.partial(engine.scan_cost, ctx.detector)
+    by_cost = [e.path.name for e in engine.largest_first(iter(entries), cost=cost)]
+    by_size = [e.path.name for e in engine.largest_first(iter(entries))]
+    assert (by_cost, by_size) == (["export.csv", "app.log"], ["app.log", "export.csv"])
+    assert cost(next(e for e in entries if e.path == log)) == log.stat().st_size
