@@ -20,6 +20,7 @@ from ftiscan.scanner import _regex
 from ftiscan.scanner.literals import LiteralScan
 from ftiscan.scanner.literals import re2 as _re2
 from ftiscan.scanner.packs import NINE_DIGIT_VALIDATORS, PackSet, Signature
+from ftiscan.scanner.prefilter import DENSE_AFTER as _DENSE_AFTER
 from ftiscan.scanner.prefilter import TinPrefilter
 from ftiscan.scanner.validators import ein as _ein
 from ftiscan.scanner.validators import itin as _itin
@@ -859,7 +860,10 @@ class Detector:
                     these = runs[1] if grouped else runs[0]
                     kept[grouped] = keep(these) if keep is not None and these else these
                 these = kept[grouped]
-                windows = _WINDOWS.get(sig.validator_name) if these else None
+                # Among dense runs (a table of TINs) most hold a window: the patterns
+                # themselves sort them out faster than a window search would.
+                sparse = len(these) <= _DENSE_AFTER or len(these) * _DENSE < len(text)
+                windows = _WINDOWS.get(sig.validator_name) if these and sparse else None
                 if windows is not None:
                     wanted = (grouped, sig.validator_name)
                     if wanted not in accepted:
