@@ -36,9 +36,11 @@ ROWS, REPEAT, NEW, REPLACED = 100, 150, 50, 60
 
 
 def _open_by(pid: int) -> set[str]:
-    """Paths that ``pid`` and its children hold open (a deleted one under its old name)."""
+    """Paths that the workers of scan ``pid`` hold open (a deleted one under its old
+    name). The scan itself only glances at the first bytes of large files to schedule
+    them (`engine.scan_cost`); a change must come while a worker reads the file."""
     try:
-        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+        procs = psutil.Process(pid).children(recursive=True)
     except psutil.NoSuchProcess:
         return set()
     paths: set[str] = set()
