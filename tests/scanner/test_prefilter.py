@@ -108,7 +108,7 @@ def test_prefilter_dense_candidates_fall_back_to_every_run(tins: list[str]) -> N
 
 def test_prefilter_finds_runs_one_character_apart() -> None:
     """A bound character ends one candidate and starts the next: both runs listed."""
-    text = b"123456789x234567890;345678901"
+    text = b"078051120x219099999;123456789"  # documented advertising and example numbers
     assert _DETECTOR._prefilter is not None
     assert _DETECTOR._prefilter.runs(text) == [(0, 9), (10, 19), (20, 29)]
 
