@@ -33,8 +33,11 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from operator import itemgetter, methodcaller
+from itertools import chain, compress, repeat
+from operator import and_, contains, is_, itemgetter, methodcaller, not_, or_
 from typing import IO
+
+import orjson
 
 from ftiscan.scanner.errors import ExtractError, LimitExceeded
 from ftiscan.scanner.extract import _decode, text
@@ -216,12 +219,16 @@ _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _WORDS = frozenset(("null", "true", "false", "NaN", "Infinity"))
 _OPENERS = frozenset('{["')
 _SCALAR_FIRST = frozenset("-0123456789ntfNI")  # a number or one of `_WORDS`
+_OTHER_OPENERS = _OPENERS - {"{"}
+_OTHER_FIRST = _OTHER_OPENERS | _SCALAR_FIRST
 _HEAD = itemgetter(slice(0, 1))
 _LSTRIP = methodcaller("lstrip")
+_STRIP = methodcaller("strip")
 _READ_CHARS = 64 * 1024
 # The C scanner json.loads ends in, without its wrappers (typeshed does not list it).
 _SCAN: Callable[[str, int], tuple[object, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _PLAIN = frozenset((str, int, float))
+_BIG = 2.0**63  # from here on, orjson may have read an integer as a float
 
 
 def _may_be_json(body: str) -> bool:
@@ -254,13 +261,53 @@ def _value(body: str) -> object:
     return value if end == len(body) else None  # json.loads: "Extra data"
 
 
-def _flat(value: dict[str, object]) -> dict[str, str]:
-    """`flatten` of a parsed object; an object of strings and numbers (a log record)
-    without a step per key in Python."""
-    kinds = set(map(type, value.values()))
-    if kinds <= _PLAIN:
-        return value if kinds <= {str} else dict(zip(value, map(str, value.values()), strict=True))  # type: ignore[return-value] # all str
-    return flatten(value)
+def _fast_objects(bodies: list[str]) -> list[object] | None:
+    """The objects of ``bodies`` (each starts with ``{``) as `_value` parses them, by
+    orjson (about three times the speed of the standard library's scanner on a log
+    record); None when a body is not JSON to orjson (NaN, a lone surrogate, a number
+    out of range: `_value` then reads each alone) or when orjson may have read it
+    otherwise: it reads an integer beyond 64 bits as a float, so a float that large
+    (or any nested value, not looked into) sends the bodies to `_value`."""
+    try:
+        values = list(map(orjson.loads, bodies))
+    except orjson.JSONDecodeError:
+        return None
+    leaves = list(chain.from_iterable(map(dict.values, values)))
+    kinds = set(map(type, leaves))
+    if dict in kinds or list in kinds:
+        return None
+    if (
+        float in kinds
+        and max(map(abs, compress(leaves, map(is_, map(type, leaves), repeat(float))))) >= _BIG
+    ):
+        return None
+    return values
+
+
+def _parsed(lines: list[str], heads: list[str]) -> dict[int, object]:
+    """The values of the ``lines`` (first characters ``heads``) that are JSON but
+    neither text nor a boolean, by index in order. Object lines (a log's records) are
+    parsed by one C-level map; when one of them is not JSON, each alone."""
+    objects = [index for index, head in enumerate(heads) if head == "{"]
+    bodies = list(map(_STRIP, map(lines.__getitem__, objects)))
+    values = _fast_objects(bodies)
+    if values is not None:
+        found = dict(zip(objects, values, strict=True))
+    else:
+        found = {i: v for i, v in zip(objects, map(_value, bodies), strict=True) if v is not None}
+    # Other values: a line of one word or number (no space), or an array or string.
+    maybe = [index for index, head in enumerate(heads) if head in _OTHER_FIRST]
+    others = False
+    if maybe:
+        bodies = list(map(_STRIP, map(lines.__getitem__, maybe)))
+        opened = map(_OTHER_OPENERS.__contains__, map(heads.__getitem__, maybe))
+        single = map(not_, map(contains, bodies, repeat(" ")))
+        for index, body in compress(zip(maybe, bodies, strict=True), map(or_, opened, single)):
+            value = _value(body) if _may_be_json(body) else None
+            if value is not None and value is not True and value is not False:
+                found[index] = value
+                others = True
+    return dict(sorted(found.items())) if others and objects else found
 
 
 def _ended(text: str) -> list[str]:
@@ -354,7 +401,7 @@ class _LineReader:
     def __init__(self, where: Location, limits: Limits) -> None:
         self.where, self.limits = where, limits
         self.header: dict[str, None] = {}
-        self.batch: list[dict[str, str]] = []
+        self.batch: list[tuple[str, ...]] = []  # rows aligned to ``header``
         self.numbers: list[int] = []  # the line of each row in ``batch``
         self.number = 1
         self.total = 0
@@ -372,20 +419,14 @@ class _LineReader:
     def flush(self) -> None:
         if not self.batch:
             return
-        keys = tuple(self.header)
-        width = len(keys)
-        rows = [
-            tuple(flat.values())
-            if len(flat) == width and tuple(flat) == keys
-            else tuple([flat.get(key, "") for key in keys])
-            for flat in self.batch
-        ]
         numbers = self.numbers
         first = numbers[0]
         consecutive = numbers[-1] - first == len(numbers) - 1
         at = self.where.at_line(first)
-        self.out.append(Rows(rows, first, keys, at, None if consecutive else numbers[:]))
-        self.batch.clear()
+        rows, self.batch = self.batch, []
+        self.out.append(
+            Rows(rows, first, tuple(self.header), at, None if consecutive else numbers[:])
+        )
         numbers.clear()
 
     def flush_prose(self) -> None:
@@ -404,17 +445,64 @@ class _LineReader:
     def _object(self, value: object, line: int) -> None:
         """A JSON value that is not text: a row (an object) or segments (another value)."""
         if isinstance(value, dict):
-            flat = _flat(value)
-            header = self.header
-            if self.batch and not flat.keys() <= header.keys():
-                self.flush()  # one header per batch
-            header.update(dict.fromkeys(flat))
-            self.batch.append(flat)
-            self.numbers.append(line)
-            if len(self.batch) >= self.limits.batch_rows:
-                self.flush()
+            self._objects([value], [line])
         else:
             self.out.extend(_walk(value, self.where.at_line(line), self.limits))
+
+    def _objects(self, values: list[dict[str, object]], lines: list[int]) -> None:
+        """Rows of the objects ``values`` on ``lines``, as one `_object` call per object
+        would make them, with a step in Python per kind of object (its keys), not per
+        object: a row that brings a key the header lacks starts a batch, the header
+        then takes its keys (only the first object of each kind can bring one)."""
+        plain = list(
+            map(_PLAIN.issuperset, map(set, map(map, repeat(type), map(dict.values, values))))
+        )
+        flats: list[dict[str, object]] = (
+            values
+            if all(plain)
+            else [v if p else flatten(v) for v, p in zip(values, plain, strict=True)]  # type: ignore[misc] # str values
+        )
+        shapes = list(map(tuple, flats))
+        header, at = self.header, 0
+        for shape in dict.fromkeys(shapes):  # each kind of object, at its first object
+            if set(shape).issubset(header):
+                continue
+            index = shapes.index(shape, at)
+            self._add(flats[at:index], shapes[at:index], lines[at:index])
+            self.flush()
+            header.update(dict.fromkeys(shape))
+            at = index
+        self._add(flats[at:], shapes[at:], lines[at:])
+
+    def _add(
+        self, flats: list[dict[str, object]], shapes: list[tuple[str, ...]], lines: list[int]
+    ) -> None:
+        """Objects whose keys the header holds, as rows aligned to it (missing cells
+        ``""``, numbers as text), in batches of ``limits.batch_rows``."""
+        if not flats:
+            return
+        keys = tuple(self.header)
+        if shapes.count(keys) == len(shapes):
+            rows = list(map(tuple, map(dict.values, flats)))
+        else:
+            rows = [
+                tuple(flat.values())
+                if shape == keys
+                else tuple([flat.get(key, "") for key in keys])
+                for flat, shape in zip(flats, shapes, strict=True)
+            ]
+        if keys and set(map(type, chain.from_iterable(rows))) != {str}:
+            cells = iter(list(map(str, chain.from_iterable(rows))))
+            rows = list(zip(*[cells] * len(keys), strict=True))
+        size = max(1, self.limits.batch_rows)
+        start = 0
+        while start < len(rows):
+            room = size - len(self.batch)
+            self.batch.extend(rows[start : start + room])  # type: ignore[arg-type] # str cells
+            self.numbers.extend(lines[start : start + room])
+            start += room
+            if len(self.batch) >= size:
+                self.flush()
 
     def line(self, line: str) -> None:
         """One line (or a piece of a line longer than ``max_line_chars``)."""
@@ -465,14 +553,11 @@ class _LineReader:
             lines.pop()
         self.number += len(lines)
         heads = list(map(_HEAD, map(_LSTRIP, lines)))
-        found: dict[int, object] = {}  # index -> a parsed value that is not text
-        for index, head in enumerate(heads):
-            if head in _OPENERS or (head in _SCALAR_FIRST and " " not in lines[index].strip()):
-                body = lines[index].strip()
-                value = _value(body) if _may_be_json(body) else None
-                if value is not None and value is not True and value is not False:
-                    found[index] = value
-        texts = [i for i, head in enumerate(heads) if head and i not in found] if found else None
+        found = _parsed(lines, heads)  # index -> a parsed value that is not text
+        texts = None
+        if found:  # the lines of text: not blank, not a value
+            unparsed = map(not_, map(found.__contains__, range(len(heads))))
+            texts = list(compress(range(len(heads)), map(and_, map(bool, heads), unparsed)))
         if texts is None:
             texts_first = next((i for i, head in enumerate(heads) if head), None)
             texts_last = next((i for i in range(len(heads) - 1, -1, -1) if heads[i]), None)
@@ -497,8 +582,23 @@ class _LineReader:
             for index in found:
                 lines[index] = ""  # its place in the block
             self.prose.append("\n".join(lines) + "\n")
+        if set(map(type, found.values())) == {dict}:  # a log's records only
+            records: list[dict[str, object]] = list(found.values())  # type: ignore[arg-type] # dicts
+            self._objects(records, list(map(first.__add__, found)))
+            found = {}
+        objects: list[dict[str, object]] = []
+        numbers: list[int] = []
         for index, value in found.items():
+            if isinstance(value, dict):
+                objects.append(value)
+                numbers.append(first + index)
+                continue
+            if objects:
+                self._objects(objects, numbers)
+                objects, numbers = [], []
             self._object(value, first + index)
+        if objects:
+            self._objects(objects, numbers)
         if self.prose_size >= max(1, self.limits.block_chars):
             self.flush_prose()
 

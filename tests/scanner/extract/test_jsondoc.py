@@ -170,6 +170,7 @@ _KEYS = st.sampled_from(["ts", "level", "msg", "key", "n", "a.b", "Name"])
 _LEAVES = st.one_of(
     st.text(alphabet='ab 0123456789-:.\\"é', max_size=12),
     st.integers(-(10**12), 10**12),
+    st.integers(-(10**30), 10**30),  # beyond 64 bits: orjson would read a float
     st.floats(allow_nan=False, allow_infinity=False, width=64),
     st.booleans(),
     st.none(),
@@ -185,7 +186,12 @@ _LOG_LINES = st.one_of(
     st.lists(_LEAVES, max_size=3).map(json.dumps),
     _LEAVES.map(json.dumps),
     st.sampled_from(
-        ["", "   ", "{broken", '{"a": 1} tail', "[1, 2", "2025-01-02 INFO x=1", "12", "-"]
+        [
+            *("", "   ", "{broken", '{"a": 1} tail', "[1, 2", "2025-01-02 INFO x=1", "12", "-"),
+            # JSON to the standard library, not to orjson (nor two objects on a line)
+            *('{"a": NaN}', '{"a": 1e400}', '{"a": "\\ud800"}', '{"a": -Infinity}', "{}"),
+            *('{"a": 1},{"b": 2}', '{"n": 123456789012345678901234567890}'),
+        ]
     ),
     st.text(alphabet='abc {}[]"0123456789-. \t\r\x1f\xa0', max_size=40),
 )
@@ -242,5 +248,76 @@ def test_jsonl_blocks_read_what_lines_read(
     assert _by_line(document) == _by_line(_line_by_line(data, whole))
 
 
+@pytest.mark.parametrize(
+    ("line", "cells"),
+    [
+        ('{"n": 123456789012345678901234567890}', {"n": "123456789012345678901234567890"}),
+        ('{"n": -123456789012345678901234567890}', {"n": "-123456789012345678901234567890"}),
+        ('{"n": 18446744073709551615}', {"n": "18446744073709551615"}),
+        ('{"n": NaN, "m": "x"}', {"n": "nan", "m": "x"}),
+        ('{"n": 1e400}', {"n": "inf"}),
+        ('{"n": "\\ud800"}', {"n": "\ud800"}),
+        (
+            '{"n": 2.5, "m": {"k": 12345678901234567890123}}',
+            {"n": "2.5", "m.k": "12345678901234567890123"},
+        ),
+    ],
+)
+def test_jsonl_values_read_as_the_standard_library_reads_them(
+    line: str, cells: dict[str, str]
+) -> None:
+    """Numbers beyond 64 bits stay exact (orjson, the fast reader, makes them floats),
+    and what only the standard library reads (NaN, an overflowing float, a lone
+    surrogate) is a row too, in a block of object lines as alone."""
+    data = (line + "\n" + '{"n": 7}\n').encode()
+    items = _items(data, lines=True)
+    assert [type(i).__name__ for i in items] == ["Rows"]
+    first = dict(zip(items[0].header or (), items[0].rows[0], strict=True))  # type: ignore[union-attr]
+    assert {k: v for k, v in first.items() if v} == cells
+
+
 def limits_of(limits: Limits) -> dict[str, int]:
     return {"block_chars": limits.block_chars, "max_line_chars": limits.max_line_chars}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    objects=st.lists(
+        st.dictionaries(st.sampled_from("abcde"), st.sampled_from(["x", 1, 2.5]), max_size=4),
+        max_size=30,
+    ),
+    batch=st.integers(1, 6),
+)
+def test_jsonl_batches_start_at_new_keys_and_full_batches(
+    objects: list[dict[str, object]], batch: int
+) -> None:
+    """A row that brings a key the header lacks starts a batch whose header is every
+    key seen so far, in order of appearance; a full batch (``batch_rows``) ends one;
+    cells are aligned to the header, missing ones empty, numbers as text."""
+    data = "".join(json.dumps(obj) + "\n" for obj in objects)
+    expected: list[tuple[tuple[str, ...], list[int], list[tuple[str, ...]]]] = []
+    header: dict[str, None] = {}
+    current: list[tuple[int, dict[str, object]]] = []
+
+    def close() -> None:
+        if current:
+            keys = tuple(header)
+            rows = [tuple(str(obj.get(k, "")) for k in keys) for _, obj in current]
+            expected.append((keys, [line for line, _ in current], rows))
+            current.clear()
+
+    for line, obj in enumerate(objects, start=1):
+        if current and not obj.keys() <= header.keys():
+            close()
+        header.update(dict.fromkeys(obj))
+        current.append((line, obj))
+        if len(current) >= batch:
+            close()
+    close()
+    items = _items(data.encode(), lines=True, batch_rows=batch)
+    got = [
+        (i.header, [i.number(n) for n in range(len(i))], i.rows)
+        for i in items
+        if isinstance(i, Rows)
+    ]
+    assert got == expected
