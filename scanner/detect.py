@@ -713,6 +713,28 @@ def keyword_groups(keywords: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]]
     return tuple(groups)
 
 
+def _guards(keywords: tuple[str, ...], prefixes: frozenset[str] | None) -> tuple[str, ...]:
+    """Literals one of which stands wherever a provenance signature can match: its
+    keywords (`Detector.provenance` needs one), or the literal prefixes its matches
+    start with (``prefixes``: needed as well) when those are rarer by chance: none is
+    all digits ("6103" stands inside numbers) and the shortest is longer.
+
+    >>> _guards(("6103",), frozenset({"irc", "26 u"}))
+    ('26 u', 'irc')
+    >>> _guards(("name control",), frozenset({"name"}))
+    ('name control',)
+    """
+    if not keywords:
+        return ()  # a signature without keywords matches nothing
+
+    def rarity(literals: Iterable[str]) -> int:
+        return min(0 if literal.isdigit() else len(literal) for literal in literals)
+
+    if prefixes and rarity(prefixes) > rarity(keywords):
+        return tuple(sorted(prefixes))
+    return keywords
+
+
 class Detector:
     """Compiled view of a pack set, ready to run over many texts."""
 
@@ -750,6 +772,7 @@ class Detector:
         # columns, then an identifier column's first runs) and the runs are the same.
         self._runs_memo: tuple[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] | None
         self._runs_memo = None
+        self._quiet: dict[bool, Callable[[bytes], object]] = {}  # see `may_hold_anything`
 
     # -- TINs ---------------------------------------------------------------------------
 
@@ -809,6 +832,34 @@ class Detector:
             return _GROUPS9_SEARCH(text.encode("ascii").translate(_DIGIT_SHAPE)) is not None
         return may_hold_tin(text)
 
+    def may_hold_anything(self, text: str, line_starts: bool = True) -> bool:
+        """Whether `provenance` or `tins` can find anything in ``text`` (False: neither
+        finds anything; ``line_starts`` as for `may_hold_hit`). In ASCII text one RE2
+        pass looks for both: the TIN prefilter's numbers, or a literal one of which
+        stands wherever a marking or IRS field can match (`_guards`). A table's rows
+        hold keywords by chance ("6103" among its numbers): the pass that lists them
+        and the TIN pass, one after the other, cost twice as much."""
+        search = self._quiet.get(line_starts)
+        if search is None:
+            search = self._quiet[line_starts] = self._quiet_search(line_starts)
+        if text.isascii() and self._prefilter is not None and self.runs_only:
+            return search(text.encode("ascii")) is not None
+        return self.may_hold_provenance(text) or self.may_hold_hit(text, line_starts)
+
+    def _quiet_search(self, line_starts: bool) -> Callable[[bytes], object]:
+        pieces = []
+        guards = sorted({g for sig, p in self._provenance_plan for g in _guards(sig.keywords, p)})
+        if guards:
+            alternation = "|".join(re.escape(g) for g in guards if g.isascii())
+            pieces.append(b"(?i:" + alternation.encode("ascii") + b")")
+        prefilter = self._prefilter
+        if prefilter is not None and not prefilter.empty:
+            pieces.append(prefilter.source if line_starts else prefilter.inner_source)
+        if not pieces or _re2 is None:
+            return lambda data: None
+        search: Callable[[bytes], object] = _re2.compile(b"|".join(pieces)).search
+        return search
+
     def _runs_of(self, text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         memo = self._runs_memo
         if memo is not None and memo[0] is text:
@@ -838,6 +889,9 @@ class Detector:
         """
         best: dict[int, Hit] = {}
         lowered: str | None = None
+        # The context words of each signature that occur in the text at all: most
+        # text holds none (a table's rows), so most hits look for none of them.
+        occurring: dict[tuple[str, ...], tuple[str, ...]] = {}
         joined: dict[tuple[tuple[int, int], bool, str], _Joined] = {}
         kept: dict[bool, list[tuple[int, int]]] = {}  # runs searched, by `_grouped`
         accepted: dict[tuple[bool, str], list[tuple[int, int]]] = {}  # see `_WINDOWS`
@@ -888,9 +942,14 @@ class Detector:
                 if sig.context_words:
                     if lowered is None:
                         lowered = text.lower()
-                    before = lowered[max(0, start - sig.before_chars) : start]
-                    if any(word in before for word in sig.context_words):
-                        score = min(100, score + sig.boost)
+                    words = occurring.get(sig.context_words)
+                    if words is None:
+                        words = tuple(w for w in sig.context_words if w in lowered)
+                        occurring[sig.context_words] = words
+                    if words:
+                        before = lowered[max(0, start - sig.before_chars) : start]
+                        if any(word in before for word in words):
+                            score = min(100, score + sig.boost)
                 seen = best.get(start)
                 if seen is None or seen.score < score:
                     compact = raw.translate(_COMPACT)

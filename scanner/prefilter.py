@@ -164,10 +164,11 @@ class TinPrefilter:
                 windows.update(dict.fromkeys(window(parts, shape) for shape in sorted(shapes)))
         body = b"|".join(b"(?:" + w + b")" for w in windows)
         self.source = b"(?:^|[^0-9])(?:" + body + b")(?:[^0-9]|$)"
-        self._search: Any = _re2.compile(self.source).search if windows else _nowhere
         # The same but for numbers that start a line (a table's first cells).
-        inner = b"[^0-9\n](?:" + body + b")(?:[^0-9]|$)"
-        self._search_inner: Any = _re2.compile(inner).search if windows else _nowhere
+        self.inner_source = b"[^0-9\n](?:" + body + b")(?:[^0-9]|$)"
+        self.empty = not windows
+        self._search: Any = _re2.compile(self.source).search if windows else _nowhere
+        self._search_inner: Any = _re2.compile(self.inner_source).search if windows else _nowhere
 
     def any(self, data: bytes, line_starts: bool = True) -> bool:
         """Whether one of the signatures can match in ``data`` (ASCII bytes); with

@@ -434,13 +434,15 @@ class FileScan:
         (C-level maps); any other identifier column means no."""
         if self.provenance or (self.edm is not None and may_hold_zip(text)):
             return False
+        ids = sorted(c for c, r in roles.items() if r == "identifier")
+        if (not ids or ids[0] == 0) and not self.det.may_hold_anything(text, not ids):
+            return True  # one pass: no keyword, no run (but maybe in the first cells)
         # Keywords turn up by chance ("6103" among order numbers): the markings
         # themselves decide (kept for `_provenance` of the same text). Without a
         # keyword this is one pass, as a search for keywords alone would be.
         self._seen = (text, self.det.provenance(text))
         if self._seen[1]:
             return False
-        ids = sorted(c for c, r in roles.items() if r == "identifier")
         if ids and ids[0] == 0:
             if not self.det.may_hold_hit(text, line_starts=False):
                 return True  # hits at most in the first cells, an identifier column

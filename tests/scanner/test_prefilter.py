@@ -235,3 +235,52 @@ def test_prefilter_line_starts_left_out() -> None:
     assert not _DETECTOR.may_hold_hit(first, line_starts=False)
     second = f"x\x1f{one}\n"
     assert _DETECTOR.may_hold_hit(second, line_starts=False)
+
+
+# --- one pass for TINs and provenance (`Detector.may_hold_anything`) -------------------
+
+_MARKINGS = st.sampled_from(
+    [
+        "Protected by IRC 6103 - do not disclose",
+        "under section 6103",
+        "FEDERAL TAX INFORMATION",
+        "DLN 12345",
+        "MFT 30",
+        "tax period 202312",
+        "name control SMIT",
+        "return information as defined",
+        "6103",  # a keyword by chance, without the words a marking starts with
+        "Birch Circle",
+        "",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_TIN, _TEXT, _MARKINGS), min_size=1, max_size=8), st.booleans())
+def test_may_hold_anything_is_false_only_where_nothing_is_found(
+    rows: list[tuple[str, str, str]], line_starts: bool
+) -> None:
+    """False only when the detector finds no marking or IRS field and no TIN (but in
+    runs that start a line, with ``line_starts=False``), in ASCII and other text."""
+    text = "\n".join(f"{first}\x1f{rest}\x1f{mark}" for first, rest, mark in rows)
+    for shown in (text, text + " é"):
+        if _DETECTOR.may_hold_anything(shown, line_starts):
+            continue
+        assert _DETECTOR.provenance(shown) == []
+        lines = [0, *(i + 1 for i, c in enumerate(shown) if c == "\n")]
+        runs = group_runs(shown)
+        for hit in _DETECTOR.tins(shown):
+            assert not line_starts
+            assert next(r for r in runs if r[0] <= hit.start < r[1])[0] in lines
+
+
+def test_may_hold_anything_passes_over_keywords_met_by_chance() -> None:
+    """ "6103" inside an order number is no marking: with no TIN either, one pass says
+    nothing is there; a marking or a TIN in a later cell is seen."""
+    tin = dashed(valid_ssn(random.Random(8)))
+    quiet = "\n".join(f"{n}\x1f{n}1610300\x1fAcme Supply" for n in range(100, 140))  # ten digits
+    assert not _DETECTOR.may_hold_anything(quiet)
+    assert _DETECTOR.may_hold_anything(quiet + "\nx\x1fIRC 6103 confidential")
+    assert _DETECTOR.may_hold_anything(quiet + f"\nx\x1f{tin}")
+    assert not _DETECTOR.may_hold_anything(f"{tin}\x1fx\n" + quiet, line_starts=False)
