@@ -436,7 +436,12 @@ class _TextLines:
             self._at = at + len(text)
             return text, len(lines)
         self._at = at + len(text)
-        found = text.count("\n") + (not text.endswith("\n") and bool(text))
+        # ``end`` is just after the ``count``-th line end: only the rest is counted.
+        found = (
+            count
+            if end is not None
+            else text.count("\n") + (not text.endswith("\n") and bool(text))
+        )
         if found:
             self._per_line = max(1, len(text) // found)
         return text, found
