@@ -889,8 +889,9 @@ class Detector:
         """
         best: dict[int, Hit] = {}
         lowered: str | None = None
-        # The context words of each signature that occur in the text at all: most
-        # text holds none (a table's rows), so most hits look for none of them.
+        # The context words of each signature that occur in the text at all, when its
+        # hits' windows cover more than the text (a table of TINs): a table's rows
+        # hold none, so its hits then look for none of them.
         occurring: dict[tuple[str, ...], tuple[str, ...]] = {}
         joined: dict[tuple[tuple[int, int], bool, str], _Joined] = {}
         kept: dict[bool, list[tuple[int, int]]] = {}  # runs searched, by `_grouped`
@@ -944,7 +945,9 @@ class Detector:
                         lowered = text.lower()
                     words = occurring.get(sig.context_words)
                     if words is None:
-                        words = tuple(w for w in sig.context_words if w in lowered)
+                        words = sig.context_words
+                        if len(spans) * sig.before_chars > len(text):
+                            words = tuple(w for w in words if w in lowered)
                         occurring[sig.context_words] = words
                     if words:
                         before = lowered[max(0, start - sig.before_chars) : start]
