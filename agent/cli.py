@@ -257,7 +257,8 @@ def scan(
         edm=index,
         digests=incremental,
     )
-    check = selftest.run(Context(options, packs))
+    context = Context(options, packs)
+    check = selftest.run(context)
     if not check.passed:
         fail("self-test failed, not scanning: " + "; ".join(check.failures))
     known = None
@@ -266,7 +267,9 @@ def scan(
     totals = WalkTotals()
     try:
         with Progress(totals, Progress.wanted(quiet)) as progress, workers_skip_main():
-            result = run_scan(options, progress=progress, totals=totals, packs=packs, known=known)
+            result = run_scan(
+                options, progress=progress, totals=totals, packs=packs, known=known, context=context
+            )
     except FtiscanError as exc:  # StateError: the state database is locked, full, read-only
         fail(f"{exc}; the scan stopped, no report was signed")
 

@@ -614,12 +614,14 @@ def run_scan(
     totals: WalkTotals | None = None,
     packs: PackSet | None = None,
     known: Known | None = None,
+    context: Context | None = None,
 ) -> ScanResult:
     """Scan every root; return findings (sorted by path) and coverage. With ``known``,
     files it knows are not read again (``coverage.files_reused``) and the outcome of
-    every file read is handed to it."""
+    every file read is handed to it. ``context``: one built for ``options`` already
+    (the self-test's), not built again."""
     started = time.time()
-    ctx = Context(options, packs)
+    ctx = context if context is not None and context.options is options else Context(options, packs)
     coverage = Coverage()
     findings: list[dict[str, Any]] = []
     pending: dict[Path, FileEntry] = {}  # read by a worker, outcome not back yet

@@ -83,9 +83,16 @@ def window(parts: Sequence[Part], layout: str | None = None) -> bytes:
             else:
                 out.extend(b"[0-9]" + sep for sep in here)
         else:
-            if not part or any(not s.isascii() or not s.isdigit() for s in part):
-                raise ValueError("parts are sets of ASCII digit strings")
-            if len({len(s) for s in part}) != 1:
-                raise ValueError("the strings of a part have one length")
+            _check(part)
             out.append(_alternatives(part, here))
     return b"".join(out)
+
+
+@cache
+def _check(part: frozenset[str]) -> None:
+    """Raise ValueError unless ``part`` is digit strings of one length (once per part:
+    a prefilter writes each part in several layouts)."""
+    if not part or any(not s.isascii() or not s.isdigit() for s in part):
+        raise ValueError("parts are sets of ASCII digit strings")
+    if len({len(s) for s in part}) != 1:
+        raise ValueError("the strings of a part have one length")
