@@ -40,6 +40,13 @@ def _unit_re() -> re.Pattern[str]:
 
 
 _BUSINESS_UNIT = re.compile(r"\b(?:suite|ste|fl|floor|dept|bldg|building)\b\.?", re.IGNORECASE)
+_BUSINESS_UNIT_ASCII = (
+    None
+    if re2 is None
+    else re2.compile(
+        r"(?i)(?:^|[^0-9a-z_])(?:suite|ste|fl|floor|dept|bldg|building)(?:[^0-9a-z_]|$)"
+    )
+)
 _CITY_STATE_ZIP = re.compile(
     r"(?<![\w])([^\W\d_][^\W\d_ .'-]*(?:[ .'-]+[^\W\d_]+){0,3})\.?,?\s+"
     r"([A-Za-z]{2}|[A-Za-z]+(?: [A-Za-z]+){0,2})\.?,?\s+(\d{5})(?:-\d{4})?(?!\d)"
@@ -83,6 +90,20 @@ def is_street(cell: str) -> bool:
 def is_business_address(text: str) -> bool:
     """Suites, floors and departments mark office addresses, not homes."""
     return _BUSINESS_UNIT.search(text) is not None
+
+
+def may_hold_business_address(text: str) -> bool:
+    r"""False when no cell of ``text`` (cells joined by line ends) is a business address
+    (`is_business_address`); in ASCII text by RE2 (the same words and bounds).
+
+    >>> may_hold_business_address("12 Oak St\n4 Elm Ave")
+    False
+    >>> may_hold_business_address("12 Oak St\n1 Main St Ste 4")
+    True
+    """
+    if _BUSINESS_UNIT_ASCII is not None and text.isascii():
+        return _BUSINESS_UNIT_ASCII.search(text) is not None
+    return is_business_address(text)
 
 
 def zip5(cell: str) -> str | None:

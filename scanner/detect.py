@@ -735,6 +735,12 @@ def _guards(keywords: tuple[str, ...], prefixes: frozenset[str] | None) -> tuple
     return keywords
 
 
+# Text a search for a word passes over in the time a hit takes to look for it in its
+# window (a step in Python): the words are looked up in the whole text from one hit
+# per this many characters.
+_WORD_CHARS = 256
+
+
 class Detector:
     """Compiled view of a pack set, ready to run over many texts."""
 
@@ -889,9 +895,9 @@ class Detector:
         """
         best: dict[int, Hit] = {}
         lowered: str | None = None
-        # The context words of each signature that occur in the text at all, when its
-        # hits' windows cover more than the text (a table of TINs): a table's rows
-        # hold none, so its hits then look for none of them.
+        # The context words of each signature that occur in the text at all, when it
+        # has a hit per `_WORD_CHARS` of text or more (a table of TINs): a table's
+        # rows hold none, so its hits then look for none of them.
         occurring: dict[tuple[str, ...], tuple[str, ...]] = {}
         joined: dict[tuple[tuple[int, int], bool, str], _Joined] = {}
         kept: dict[bool, list[tuple[int, int]]] = {}  # runs searched, by `_grouped`
@@ -946,7 +952,7 @@ class Detector:
                     words = occurring.get(sig.context_words)
                     if words is None:
                         words = sig.context_words
-                        if len(spans) * sig.before_chars > len(text):
+                        if len(spans) * _WORD_CHARS > len(text):
                             words = tuple(w for w in words if w in lowered)
                         occurring[sig.context_words] = words
                     if words:

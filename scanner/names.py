@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ftiscan.scanner.literals import re2
 from ftiscan.scanner.validators import states, usps
 
 BUSINESS_WORDS = frozenset(
@@ -112,6 +113,32 @@ def is_single_name_word(cell: str) -> bool:
         and _word_ok(text)
         and states.normalize(text) is None
     )
+
+
+_BUSINESS_ALTERNATION = "|".join(
+    sorted({re.escape(w.rstrip(".")) for w in BUSINESS_WORDS}, key=len, reverse=True)
+)
+_BUSINESS_WORD = re.compile(r"(?<![^\W\d_])(?:" + _BUSINESS_ALTERNATION + r")(?![^\W\d_])")
+# In ASCII text, the same search by RE2 (no look-behind: a bound is matched instead).
+_BUSINESS_WORD_ASCII = (
+    None
+    if re2 is None
+    else re2.compile(r"(?:^|[^a-z])(?:" + _BUSINESS_ALTERNATION + r")(?:[^a-z]|$)")
+)
+
+
+def may_hold_business_name(text: str) -> bool:
+    r"""False when no cell of ``text`` (cells joined by any character that is no
+    letter) is a business name (`is_business_name`): no word of the text is a
+    business word. One search for a column of names.
+
+    >>> may_hold_business_name("Ann Lee\nBob Ray"), may_hold_business_name("Ann\nAcme Co.")
+    (False, True)
+    """
+    lowered = text.lower()
+    if _BUSINESS_WORD_ASCII is not None and lowered.isascii():
+        return _BUSINESS_WORD_ASCII.search(lowered) is not None
+    return _BUSINESS_WORD.search(lowered) is not None
 
 
 def is_business_name(cell: str) -> bool:

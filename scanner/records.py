@@ -27,7 +27,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from itertools import accumulate, chain, compress, pairwise, repeat
-from operator import add, gt, itemgetter, methodcaller
+from operator import add, gt, itemgetter, methodcaller, not_, or_
 from typing import TYPE_CHECKING, Any
 
 from ftiscan.scanner import address, names
@@ -42,6 +42,9 @@ if TYPE_CHECKING:  # the matcher comes with a loaded index; its imports cost a w
 WINDOW = 200
 NAME_LOOKBACK = 160
 _SEP = "\x1f"
+_STRIP = methodcaller("strip")
+_HEAD = itemgetter(slice(0, 1))
+_BY_COLUMN = 64  # rows with hits from which `FileScan._batch_evidence` pays
 _MIN_SORTED_RUN = 4
 _MAX_ID_GAP = 100_000
 _PROBE_RUNS = 8
@@ -380,6 +383,10 @@ class FileScan:
         analysed = set()
         base = _base(batch.where)
         sheet = bool(batch.where.sheet) and "cell" not in base
+        # Hits in most rows (an export of people): the rows' evidence by column.
+        every = None
+        if len(by_row) >= _BY_COLUMN and 4 * len(by_row) >= len(rows):
+            every = self._batch_evidence(rows, roles)
         for index, hits in by_row.items():
             row = batch.rows[index]
             evidence: tuple[bool, bool, bool] | None = None  # looked at only when needed
@@ -388,7 +395,7 @@ class FileScan:
                 if role == "identifier":
                     continue
                 if evidence is None:
-                    evidence = self._row_evidence(row, roles)
+                    evidence = self._row_evidence(row, roles) if every is None else every[index]
                 has_name, has_home, business = evidence
                 if hit.bare and role != "tin" and (col in self._id_columns or business):
                     continue
@@ -570,6 +577,35 @@ class FileScan:
                 address.is_street(cell) and not address.is_business_address(cell) for cell in row
             )
         return has_name, has_home, business
+
+    def _batch_evidence(
+        self, rows: list[tuple[str, ...]], roles: dict[int, str]
+    ) -> list[tuple[bool, bool, bool]] | None:
+        """`_row_evidence` of every row, by column (C-level maps, a search per column)
+        when the table has name and street columns, every row holds them and no name
+        cell holds a business word nor any street cell a suite or floor (the usual
+        export of people); None otherwise (then each row is looked at alone)."""
+        self._row_evidence(rows[0], roles)  # fills `_columns`
+        _, name_cols, street_cols = self._columns[id(roles)]
+        if not name_cols or not street_cols or min(map(len, rows)) <= max(*name_cols, *street_cols):
+            return None
+        has_name: Iterable[bool] = repeat(False)
+        for col in name_cols:
+            cells = list(map(itemgetter(col), rows))
+            if names.may_hold_business_name("\n".join(cells)):
+                return None
+            has_name = map(or_, has_name, map(bool, map(_STRIP, cells)))
+        has_home: Iterable[bool] = repeat(False)
+        for col in street_cols:
+            cells = list(map(itemgetter(col), rows))
+            if address.may_hold_business_address("\n".join(cells)):
+                return None
+            leads = list(map(str.isdigit, map(_HEAD, map(_STRIP, cells))))
+            # Not led by a digit: a street only as a post office box ("PO Box 12").
+            for index in compress(range(len(cells)), map(not_, leads)):
+                leads[index] = address.is_street(cells[index])
+            has_home = map(or_, has_home, leads)
+        return list(zip(has_name, has_home, repeat(False, len(rows)), strict=True))
 
     @staticmethod
     def _headerless_name(row: tuple[str, ...]) -> bool:

@@ -62,3 +62,36 @@ def test_streets_found_and_ruled_out() -> None:
     assert address.find_streets("at 12 N Main St, Apt 4") == [(3, 22)]
     assert address.find_streets("PO Box 12") == [(0, 9)]
     assert address.find_streets("job 123 finished: 12345 rows, 99 skipped") == []
+
+
+# --- a column at once: the business-name and business-address searches ---------------
+
+_CELL_PIECES = st.sampled_from(
+    ["Ann", "Lee", "Acme", "LLC", "llc.", "Co.", "co", "Nicole", "Inc", "Bancorp", "Bank",
+     "Suite", "ste", "Fl", "4", "12 Oak St", "PO Box 3", "é", "Ŝ", "ſuite", "K", "_", "-",
+     " ", ".", ",", "\t"]
+)  # fmt: skip
+_CELLS = st.lists(st.lists(_CELL_PIECES, max_size=6).map("".join), min_size=1, max_size=12)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_CELLS)
+def test_column_searches_never_rule_out_a_business(cells: list[str]) -> None:
+    """A column whose cells hold a business name (an address with a suite or floor)
+    is never ruled out by the one search over the whole column."""
+    column = "\n".join(cells)
+    if any(map(names.is_business_name, cells)):
+        assert names.may_hold_business_name(column)
+    if any(map(address.is_business_address, cells)):
+        assert address.may_hold_business_address(column)
+    if column.isascii():  # there the search is exact
+        assert names.may_hold_business_name(column) == bool(
+            names._BUSINESS_WORD.search(column.lower())
+        )
+
+
+def test_column_searches_find_and_rule_out() -> None:
+    assert not names.may_hold_business_name("Ann Lee\nNicole Cole\nBo Inca")
+    assert names.may_hold_business_name("Ann Lee\nAcme Supply LLC")
+    assert not address.may_hold_business_address("12 Oak St\nPO Box 4\n9 Stevens Rd")
+    assert address.may_hold_business_address("12 Oak St\n1 Main St, Ste. 4")

@@ -331,3 +331,36 @@ def test_records_identifier_runs_leave_a_block_unparsed(
     scan.feed(batch)
     assert batch.parsed is parsed
     assert scan.unanalysed
+
+
+# --- evidence of a whole batch by column ----------------------------------------------
+
+_NAMES = st.sampled_from(["Ann Lee", "", "  ", "Acme Supply LLC", "Bo", "Zoë Ruiz", "Nicole Co."])
+_STREETS = st.sampled_from(
+    ["12 Oak St", "", "PO Box 4", "P.O. Box 9", "Main Street", "1 Main St Ste 4", "Apt 3", "9"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_NAMES, _STREETS, st.sampled_from(["Reno", "NV", "x"])), min_size=1))
+def test_batch_evidence_is_each_rows_evidence(rows: list[tuple[str, str, str]]) -> None:
+    """By column, a batch's evidence is what each row gives alone, or None (then each
+    row is looked at alone)."""
+    scan = FileScan(Detector(load_packs()), b"k" * 32)
+    roles = scan._roles(("Name", "Street", "City"), Location(Path("t.csv")))
+    every = scan._batch_evidence(rows, roles)
+    if every is not None:
+        assert every == [scan._row_evidence(row, roles) for row in rows]
+
+
+def test_batch_evidence_by_column_for_an_export_of_people() -> None:
+    scan = FileScan(Detector(load_packs()), b"k" * 32)
+    roles = scan._roles(("Name", "SSN", "Street"), Location(Path("t.csv")))
+    rows = [("Ann Lee", "x", "12 Oak St"), ("Bo Ray", "x", "PO Box 4"), ("", "x", "Elm Rd")]
+    assert scan._batch_evidence(rows, roles) == [
+        (True, True, False),
+        (True, True, False),
+        (False, False, False),
+    ]
+    rows.append(("Acme Supply LLC", "x", "1 Main St"))  # a business: row by row
+    assert scan._batch_evidence(rows, roles) is None
