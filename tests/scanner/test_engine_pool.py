@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import random
 import signal
 import sys
 import threading
@@ -102,3 +103,25 @@ def test_a_dense_table_starts_before_larger_plain_text(ctx: Context, tmp_path: P
     by_size = [e.path.name for e in engine.largest_first(iter(entries))]
     assert (by_cost, by_size) == (["export.csv", "app.log"], ["app.log", "export.csv"])
     assert cost(next(e for e in entries if e.path == log)) == log.stat().st_size
+
+
+def test_order_numbers_in_a_first_identifier_column_cost_nothing(
+    ctx: Context, tmp_path: Path
+) -> None:
+    """Nine-digit order numbers under an ``order_id`` header are ruled out with their
+    batches: such a table costs its size and starts after a smaller export of
+    people; the same numbers under no identifier header count as candidates."""
+    rng = random.Random(44)
+    numbers = [f"{rng.randrange(10**8, 10**9)},SKU-{n},2,9.99\n" for n in range(40_000)]
+    orders = tmp_path / "orders.csv"
+    orders.write_text("order_id,sku,qty,price\n" + "".join(numbers))
+    plain = tmp_path / "plain.csv"
+    plain.write_text("value,sku,qty,price\n" + "".join(numbers))
+    people = People(45)
+    export = tmp_path / "export.csv"
+    head, _, body = taxpayer_csv(people.taxpayers(1000)).partition("\n")
+    export.write_text(head + "\n" + body * 20)  # > 1 MiB, as the orders
+    entries = {e.path.name: e for e in walk([tmp_path], WalkOptions()) if isinstance(e, FileEntry)}
+    cost = functools.partial(engine.scan_cost, ctx.detector)
+    assert cost(entries["orders.csv"]) == orders.stat().st_size
+    assert cost(entries["plain.csv"]) > cost(entries["export.csv"]) > cost(entries["orders.csv"])
