@@ -779,6 +779,7 @@ class Detector:
         self._runs_memo: tuple[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] | None
         self._runs_memo = None
         self._quiet: dict[bool, Callable[[bytes], object]] = {}  # see `may_hold_anything`
+        self._guarded: Any = None  # see `_guarded_runs`
 
     # -- TINs ---------------------------------------------------------------------------
 
@@ -854,10 +855,9 @@ class Detector:
 
     def _quiet_search(self, line_starts: bool) -> Callable[[bytes], object]:
         pieces = []
-        guards = sorted({g for sig, p in self._provenance_plan for g in _guards(sig.keywords, p)})
-        if guards:
-            alternation = "|".join(re.escape(g) for g in guards if g.isascii())
-            pieces.append(b"(?i:" + alternation.encode("ascii") + b")")
+        guards = self._guard_alternation()
+        if guards is not None:
+            pieces.append(b"(?i:" + guards + b")")
         prefilter = self._prefilter
         if prefilter is not None and not prefilter.empty:
             pieces.append(prefilter.source if line_starts else prefilter.inner_source)
@@ -865,6 +865,35 @@ class Detector:
             return lambda data: None
         search: Callable[[bytes], object] = _re2.compile(b"|".join(pieces)).search
         return search
+
+    def _guard_alternation(self) -> bytes | None:
+        """The ASCII `_guards` of the provenance signatures as a regex, None if none."""
+        guards = {g for sig, p in self._provenance_plan for g in _guards(sig.keywords, p)}
+        ascii_guards = sorted(g for g in guards if g.isascii())
+        if not ascii_guards:
+            return None
+        return "|".join(re.escape(g) for g in ascii_guards).encode("ascii")
+
+    def _guarded_runs(self, text: str) -> bool | None:
+        """The runs of long ASCII ``text`` for `tins` (kept for it, `_runs_memo`), found
+        by one pass that also tells whether a `_guards` literal occurs (without which
+        `provenance` finds nothing): that answer, or None when it is not known."""
+        if self._prefilter is None or self._prefilter.empty or not self.runs_only:
+            return None
+        if self._guarded is None:
+            guards = self._guard_alternation()
+            if guards is None:  # no provenance signature can match ASCII text
+                self._guarded = lambda data, pos=0: None
+            else:
+                source = b"(?i:(" + guards + b"))|" + self._prefilter.source
+                self._guarded = _re2.compile(source).search
+        data = text.encode("ascii")
+        runs, met = self._prefilter.runs_and_literal(data, self._guarded)
+        if runs is None:  # dense: every run, as `candidate_runs` gives them
+            self._runs_memo = (text, ascii_runs(data))
+            return True if met else None
+        self._runs_memo = (text, (runs, runs))
+        return met
 
     def _runs_of(self, text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         memo = self._runs_memo
@@ -973,9 +1002,15 @@ class Detector:
 
     # -- markings and IRS fields --------------------------------------------------------
 
-    def provenance(self, text: str) -> list[Hit]:
-        """Markings and IRS record fields in ``text`` (keyword prefilter, then pattern)."""
+    def provenance(self, text: str, tins_next: bool = False) -> list[Hit]:
+        """Markings and IRS record fields in ``text`` (keyword prefilter, then pattern).
+        ``tins_next``: `tins` of the same text follows, so one pass finds its runs and
+        tells whether a marking can be there at all (`_guarded_runs`): a log holds
+        keywords by chance ("6103" in its numbers) but seldom what a marking starts
+        with, and the pass that lists keywords is not made."""
         if len(text) >= _SHORT_TEXT and text.isascii():
+            if tins_next and self._guarded_runs(text) is False:
+                return []
             return self._provenance_ascii(text)
         lowered = text.lower()
         if len(text) < _SHORT_TEXT:

@@ -189,19 +189,44 @@ class TinPrefilter:
         are dense (more than one per `DENSE` bytes after the first `DENSE_AFTER`): a
         table of TINs, where each search call costs more than listing every run in C
         (`detect.ascii_runs`) and letting the signatures sort them out."""
+        return self.runs_and_literal(data, None)[0]
+
+    def runs_and_literal(
+        self, data: bytes, search: Any
+    ) -> tuple[list[tuple[int, int]] | None, bool]:
+        """`runs`, and whether ``search`` met a literal: ``search`` finds this
+        prefilter's pattern or, as its group 1, one of some literals; after the first
+        literal the pattern alone is searched for. Without ``search`` (None) no
+        literal is looked for. With dense runs (None), False means unknown.
+
+        >>> from ftiscan.scanner.validators import ssn
+        >>> tins = TinPrefilter([(re.compile(r"(?<!\\d)\\d{9}(?!\\d)"), ssn.PARTS)])
+        >>> both = _re2.compile(b"(?i:(irc))|" + tins.source).search
+        >>> tins.runs_and_literal(b"IRC 078051120 x", both)
+        ([(3, 14)], True)
+        >>> tins.runs_and_literal(b"078051120", both)
+        ([(0, 9)], False)
+        """
+        looking = search is not None
+        if search is None:
+            search = self._search
+        met = False
         out: list[tuple[int, int]] = []
-        search = self._search
         pos = 0
         while (match := search(data, pos)) is not None:
             if len(out) >= DENSE_AFTER and pos < DENSE * len(out):
-                return None
+                return None, met
+            if looking and match.start(1) >= 0:
+                # No number's match starts before the literal (the leftmost is found).
+                looking, met, pos, search = False, True, match.start(1), self._search
+                continue
             start, end = match.span()
             # the bound before the digits, when it is no run character, is not in the run
             low = start + 1 if data[start] not in _RUN_BYTES else _run_start(data, start, pos)
             high = _run_end(data, end - 1)  # the bound after the digits is not a digit
             out.append((low, high))
             pos = high  # a character that is no run character: the next bound (or the end)
-        return out
+        return out, met
 
 
 def _nowhere(data: bytes, pos: int = 0) -> None:

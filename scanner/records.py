@@ -177,10 +177,14 @@ class FileScan:
 
     # -- provenance ----------------------------------------------------------------------
 
-    def _provenance(self, text: str, base: Location, **extra: Any) -> None:
-        """Markings and IRS fields in ``text``, located at ``base`` plus ``extra``."""
+    def _provenance(self, text: str, base: Location, tins_next: bool = False, **extra: Any) -> None:
+        """Markings and IRS fields in ``text``, located at ``base`` plus ``extra``
+        (``tins_next``: see `Detector.provenance`)."""
         seen = self._seen
-        hits = seen[1] if seen is not None and seen[0] is text else self.det.provenance(text)
+        if seen is not None and seen[0] is text:
+            hits = seen[1]
+        else:
+            hits = self.det.provenance(text, tins_next)
         self._seen = None
         if not hits:
             return
@@ -215,7 +219,7 @@ class FileScan:
             column = offset - (text.rfind("\n", 0, offset) + 1) + 1
             return _where(seg.where, line=line, column=column)
 
-        self._provenance(text, seg.where, line=first_line)
+        self._provenance(text, seg.where, tins_next=True, line=first_line)
         if self.edm is not None:
             for edm_hit in self.edm.text(text):
                 self._add_edm(edm_hit, where(edm_hit.start))

@@ -284,3 +284,37 @@ def test_may_hold_anything_passes_over_keywords_met_by_chance() -> None:
     assert _DETECTOR.may_hold_anything(quiet + "\nx\x1fIRC 6103 confidential")
     assert _DETECTOR.may_hold_anything(quiet + f"\nx\x1f{tin}")
     assert not _DETECTOR.may_hold_anything(f"{tin}\x1fx\n" + quiet, line_starts=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_TIN, _TEXT, _MARKINGS), min_size=1, max_size=40))
+def test_one_pass_for_runs_and_markings_finds_what_two_find(
+    rows: list[tuple[str, str, str]],
+) -> None:
+    """Prose whose TIN runs are found by the pass that also looks for what a marking
+    starts with (``tins_next``) gets the same markings and TINs as with a pass each."""
+    filler = "2025-01-02T03:04:05Z INFO request 6103 served\n" * 100  # long text
+    text = filler + "\n".join(f"{first} {rest} {mark}" for first, rest, mark in rows)
+    one = Detector(load_packs())
+    marks = one.provenance(text, tins_next=True)
+    tins = one.tins(text)
+    assert _key_hits(marks) == _key_hits(_DETECTOR.provenance(text))
+    assert _key_hits(tins) == _key_hits(_DETECTOR.tins(text))
+
+
+def _key_hits(hits: list) -> list[tuple[str, int, int]]:
+    return [(hit.sig.id, hit.start, hit.end) for hit in hits]
+
+
+def test_one_pass_for_runs_and_markings_skips_keywords_met_by_chance() -> None:
+    """A long log with "6103" inside its numbers and no word a marking starts with:
+    the keyword set is not searched; with "IRC 6103 ... confidential" it is."""
+    detector = Detector(load_packs())
+    log = "2025-01-02 INFO job 16103 done in 12 ms\n" * 200
+    assert detector._guarded_runs(log) is False
+    marked = log + "Protected by IRC 6103 - do not disclose\n"
+    assert detector._guarded_runs(marked) is True
+    assert [h.sig.id for h in detector.provenance(marked, tins_next=True)] == [
+        "fti.marking.irc6103-notice",
+        "fti.reference.6103",
+    ]
