@@ -976,17 +976,17 @@ class Detector:
                     continue
                 score = sig.score
                 if sig.context_words:
-                    if lowered is None:
-                        lowered = text.lower()
                     words = occurring.get(sig.context_words)
                     if words is None:
                         words = sig.context_words
                         if len(spans) * _WORD_CHARS > len(text):
-                            words = tuple(w for w in words if w in lowered)
+                            if lowered is None:
+                                lowered = text.lower()
+                            words = tuple(filter(lowered.__contains__, words))
                         occurring[sig.context_words] = words
                     if words:
-                        before = lowered[max(0, start - sig.before_chars) : start]
-                        if any(word in before for word in words):
+                        before = text[max(0, start - sig.before_chars) : start].lower()
+                        if any(map(before.__contains__, words)):
                             score = min(100, score + sig.boost)
                 seen = best.get(start)
                 if seen is None or seen.score < score:
@@ -998,7 +998,7 @@ class Detector:
     def after_identifier_word(self, text: str, start: int, span: int = 30) -> bool:
         """True when an invoice/order/account word stands just before ``start``."""
         before = text[max(0, start - span) : start].lower()
-        return any(word in before for word in self.identifier_words)
+        return any(map(before.__contains__, self.identifier_words))
 
     # -- markings and IRS fields --------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +54,7 @@ RULES = {
 MAX_LOCATIONS = 100
 
 
-def _position(where: dict[str, Any]) -> tuple[Any, ...]:
+def position_of(where: dict[str, Any]) -> tuple[Any, ...]:
     """Where a location stands in its file, for keeping the first `MAX_LOCATIONS` in
     file order whatever order the extractor yields them in."""
     return (
@@ -96,11 +97,16 @@ class FileFindings:
         rule_id: str,
         kind: str,
         value: str,
-        where: dict[str, Any],
+        where: dict[str, Any] | Callable[[], dict[str, Any]],
         masked: str,
         signature: str = "",
+        floor: tuple[Any, ...] | None = None,
     ) -> None:
-        """Record one occurrence; ``value`` is hashed at once and not kept."""
+        """Record one occurrence; ``value`` is hashed at once and not kept. ``where``
+        may be a function that makes the location, called only when the location is
+        kept (the first `MAX_LOCATIONS` of a rule in file order); ``floor``, a
+        `position_of` no later than the location's, tells without making it that a
+        rule's first locations are all before it."""
         fp = ""
         if value:
             mac = self._mac.copy()
@@ -113,9 +119,13 @@ class FileFindings:
                 self._best[fp] = rule_id
         state = self._rules.setdefault(rule_id, _RuleState())
         state.hits += 1
-        position = _position(where)
-        if state.cutoff is None or position < state.cutoff:
-            state.locations.append((position, state.hits, where))
+        cutoff = state.cutoff
+        if cutoff is None or floor is None or floor < cutoff:
+            if callable(where):
+                where = where()
+            position = position_of(where)
+            if cutoff is None or position < cutoff:
+                state.locations.append((position, state.hits, where))
             if len(state.locations) >= 2 * MAX_LOCATIONS:
                 state.locations.sort(key=_first_two)
                 del state.locations[MAX_LOCATIONS:]

@@ -26,13 +26,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
+from functools import partial
 from itertools import accumulate, chain, compress, pairwise, repeat
 from operator import add, gt, itemgetter, methodcaller, not_, or_
 from typing import TYPE_CHECKING, Any
 
 from ftiscan.scanner import address, names
 from ftiscan.scanner.detect import Detector, Hit, ascii_runs, may_hold_tin
-from ftiscan.scanner.findings import FileFindings
+from ftiscan.scanner.findings import FileFindings, position_of
 from ftiscan.scanner.model import Location, Rows, Segment
 from ftiscan.scanner.validators import states
 
@@ -219,6 +220,7 @@ class FileScan:
             column = offset - (text.rfind("\n", 0, offset) + 1) + 1
             return _where(seg.where, line=line, column=column)
 
+        floor = position_of(_where(seg.where, line=first_line))  # of every hit here
         self._provenance(text, seg.where, tins_next=True, line=first_line)
         if self.edm is not None:
             for edm_hit in self.edm.text(text):
@@ -240,7 +242,8 @@ class FileScan:
             if not confirmed and not has_home:
                 continue
             tin_starts.append(hit.start)
-            self._add_tin(hit, has_name, has_home, where(hit.start))
+            # The line is counted only for a location kept (the first ones of a rule).
+            self._add_tin(hit, has_name, has_home, partial(where, hit.start), floor)
         if self.provenance:
             self._prose_name_address(text, where, tin_starts)
         else:
@@ -273,7 +276,16 @@ class FileScan:
             "fti.edm-record", "edm", hit.record, where, "", "edm." + hit.combo.replace("+", "-")
         )
 
-    def _add_tin(self, hit: Hit, has_name: bool, has_home: bool, where: dict[str, Any]) -> None:
+    def _add_tin(
+        self,
+        hit: Hit,
+        has_name: bool,
+        has_home: bool,
+        where: dict[str, Any] | Callable[[], dict[str, Any]],
+        floor: tuple[Any, ...] | None = None,
+    ) -> None:
+        """One TIN occurrence, by the rule its evidence makes (``where`` and ``floor``:
+        see `FileFindings.add`)."""
         if has_name and has_home:
             rule = "fti.taxpayer-record"
         elif has_name:
@@ -282,7 +294,7 @@ class FileScan:
             rule = "fti.tin-address"
         else:
             rule = "fti.tin"
-        self.acc.add(rule, "tin", hit.value, where, hit.masked, hit.sig.id)
+        self.acc.add(rule, "tin", hit.value, where, hit.masked, hit.sig.id, floor)
 
     # -- tables --------------------------------------------------------------------------
 
