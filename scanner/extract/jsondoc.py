@@ -454,14 +454,12 @@ class _LineReader:
         would make them, with a step in Python per kind of object (its keys), not per
         object: a row that brings a key the header lacks starts a batch, the header
         then takes its keys (only the first object of each kind can bring one)."""
-        plain = list(
-            map(_PLAIN.issuperset, map(set, map(map, repeat(type), map(dict.values, values))))
-        )
-        flats: list[dict[str, object]] = (
-            values
-            if all(plain)
-            else [v if p else flatten(v) for v, p in zip(values, plain, strict=True)]  # type: ignore[misc] # str values
-        )
+        flats: list[dict[str, object]] = values
+        if not set(map(type, chain.from_iterable(map(dict.values, values)))) <= _PLAIN:
+            plain = map(
+                _PLAIN.issuperset, map(set, map(map, repeat(type), map(dict.values, values)))
+            )
+            flats = [v if p else flatten(v) for v, p in zip(values, plain, strict=True)]  # type: ignore[misc] # str values
         shapes = list(map(tuple, flats))
         header, at = self.header, 0
         for shape in dict.fromkeys(shapes):  # each kind of object, at its first object
@@ -491,9 +489,14 @@ class _LineReader:
                 else tuple([flat.get(key, "") for key in keys])
                 for flat, shape in zip(flats, shapes, strict=True)
             ]
-        if keys and set(map(type, chain.from_iterable(rows))) != {str}:
-            cells = iter(list(map(str, chain.from_iterable(rows))))
-            rows = list(zip(*[cells] * len(keys), strict=True))
+        if keys:  # numbers as text, column by column (a log's latency, say)
+            columns = list(zip(*rows, strict=True))
+            kinds = list(map(set, map(map, repeat(type), columns)))
+            if any(kind != {str} for kind in kinds):
+                for index, kind in enumerate(kinds):
+                    if kind != {str}:
+                        columns[index] = tuple(map(str, columns[index]))
+                rows = list(zip(*columns, strict=True))
         size = max(1, self.limits.batch_rows)
         start = 0
         while start < len(rows):
