@@ -34,7 +34,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from itertools import chain, compress, repeat
-from operator import and_, contains, is_, itemgetter, methodcaller, not_, or_
+from operator import and_, contains, eq, is_, itemgetter, methodcaller, not_, or_
 from typing import IO
 
 import orjson
@@ -222,7 +222,6 @@ _SCALAR_FIRST = frozenset("-0123456789ntfNI")  # a number or one of `_WORDS`
 _OTHER_OPENERS = _OPENERS - {"{"}
 _OTHER_FIRST = _OTHER_OPENERS | _SCALAR_FIRST
 _HEAD = itemgetter(slice(0, 1))
-_LSTRIP = methodcaller("lstrip")
 _STRIP = methodcaller("strip")
 _READ_CHARS = 64 * 1024
 # The C scanner json.loads ends in, without its wrappers (typeshed does not list it).
@@ -288,7 +287,7 @@ def _parsed(lines: list[str], heads: list[str]) -> dict[int, object]:
     """The values of the ``lines`` (first characters ``heads``) that are JSON but
     neither text nor a boolean, by index in order. Object lines (a log's records) are
     parsed by one C-level map; when one of them is not JSON, each alone."""
-    objects = [index for index, head in enumerate(heads) if head == "{"]
+    objects = list(compress(range(len(heads)), map(eq, heads, repeat("{"))))
     bodies = list(map(_STRIP, map(lines.__getitem__, objects)))
     values = _fast_objects(bodies)
     if values is not None:
@@ -296,7 +295,7 @@ def _parsed(lines: list[str], heads: list[str]) -> dict[int, object]:
     else:
         found = {i: v for i, v in zip(objects, map(_value, bodies), strict=True) if v is not None}
     # Other values: a line of one word or number (no space), or an array or string.
-    maybe = [index for index, head in enumerate(heads) if head in _OTHER_FIRST]
+    maybe = list(compress(range(len(heads)), map(_OTHER_FIRST.__contains__, heads)))
     others = False
     if maybe:
         bodies = list(map(_STRIP, map(lines.__getitem__, maybe)))
@@ -555,7 +554,10 @@ class _LineReader:
         else:
             lines.pop()
         self.number += len(lines)
-        heads = list(map(_HEAD, map(_LSTRIP, lines)))
+        heads = list(map(_HEAD, lines))  # the first character, once blanks are stripped:
+        if any(map(str.isspace, heads)):  # for the few lines that start with blanks
+            for index in compress(range(len(heads)), map(str.isspace, heads)):
+                heads[index] = lines[index].lstrip()[:1]
         found = _parsed(lines, heads)  # index -> a parsed value that is not text
         texts = None
         if found:  # the lines of text: not blank, not a value
