@@ -54,6 +54,12 @@ def _check(value: Any, path: str = "$") -> bool:
             wide = _check(item, f"{path}.{key}") or wide or max(key, default="") > _BMP_SORT_SAFE
         return wide
     if isinstance(value, list | tuple):
+        if value and set(map(type, value)) == {str}:
+            try:  # a list of strings (fingerprints): one encode tells them all valid
+                "".join(value).encode("utf-8")
+                return False
+            except UnicodeEncodeError:
+                pass  # each alone, to name the first bad one
         wide = False
         for index, item in enumerate(value):
             wide = _check(item, f"{path}[{index}]") or wide

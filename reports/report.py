@@ -52,8 +52,21 @@ def _clean(value: Any) -> Any:
     if isinstance(value, dict):
         return {display_text(k): _clean(v) for k, v in value.items()}
     if isinstance(value, list):
+        if _valid_strings(value):  # a finding's fingerprints: nothing to clean
+            return list(value)
         return [_clean(v) for v in value]
     return value
+
+
+def _valid_strings(values: list[Any]) -> bool:
+    """Whether ``values`` are all strings that are valid UTF-8 (one encode for all)."""
+    if not values or set(map(type, values)) != {str}:
+        return False
+    try:
+        "".join(values).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def host_identity() -> dict[str, str]:

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ftiscan.reports.canonical import MAX_INT, CanonicalError, canonical_bytes, parse
+from ftiscan.reports.render import render_json
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-MAX_INT, MAX_INT) | st.text(),
@@ -82,3 +83,33 @@ def test_canonical_escapes_as_jcs() -> None:
     are literal UTF-8."""
     value = '\b\f\n\r\t\x01\x1f"\\\x7f\u2028é'
     assert canonical_bytes(value) == ('"\\b\\f\\n\\r\\t\\u0001\\u001f\\"\\\\\x7f\u2028é"').encode()
+
+
+_ANY_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
+)
+
+
+@given(_ANY_JSON)
+def test_render_json_is_the_standard_librarys_text(value: Any) -> None:
+    """The fast JSON renderer writes what ``json.dumps(indent=2, sort_keys=True,
+    ensure_ascii=False)`` writes: floats, big integers and lone surrogates included."""
+    assert render_json(value) == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+@given(st.lists(st.text(), min_size=1, max_size=20))
+def test_canonical_lists_of_strings_refuse_a_lone_surrogate_by_its_place(
+    values: list[str],
+) -> None:
+    """A list of strings is checked at once; one with a lone surrogate is named."""
+    assert (
+        canonical_bytes({"a": values})
+        == json.dumps({"a": values}, separators=(",", ":"), ensure_ascii=False).encode()
+    )
+    with pytest.raises(CanonicalError, match=rf"\$\.a\[{len(values)}\]: lone surrogate"):
+        canonical_bytes({"a": [*values, "x\udc80"]})
