@@ -516,24 +516,38 @@ def scan(
     return run
 
 
-def scan_best(
+def rounds(
     cli: Path,
     root: Path,
     report: Path,
     extra: Sequence[str],
     env: dict[str, str] | None,
     runs: int,
-) -> Run:
-    """`scan` ``runs`` times: the fastest run, as for rg and cat (this machine's times
-    vary by a fifth from run to run), with the highest peak RSS of all runs. The
-    report is the last run's (each run reads the same tree the same way)."""
-    done = [scan(cli, root, report, extra, env) for _ in range(max(1, runs))]
-    best = min(done, key=lambda r: r.wall_s)
-    return dataclasses.replace(
+    baselines: bool,
+) -> tuple[Run, Run | None, Run | None]:
+    """``runs`` rounds of a `scan`, then (with ``baselines``) rg when on PATH and cat,
+    side by side so that all three meet the machine in the same state (its times
+    drift by a fifth within a minute): the fastest run of each. The scan keeps the
+    highest peak RSS of its runs; the report is the last run's (each run reads the
+    same tree the same way)."""
+    scans: list[Run] = []
+    rgs: list[Run] = []
+    cats: list[Run] = []
+    command = ["rg", "-a", "-c", "--hidden", "--no-ignore", SSN_REGEX, str(root)]
+    for _ in range(max(1, runs)):
+        scans.append(scan(cli, root, report, extra, env))
+        if baselines:
+            if shutil.which("rg"):
+                rgs.append(measure(command))
+            cats.append(cat_all(root))
+    best = min(scans, key=lambda r: r.wall_s)
+    best = dataclasses.replace(
         best,
-        peak_tree_rss_mb=max(r.peak_tree_rss_mb for r in done),
-        peak_process_rss_mb=max(r.peak_process_rss_mb for r in done),
+        peak_tree_rss_mb=max(r.peak_tree_rss_mb for r in scans),
+        peak_process_rss_mb=max(r.peak_process_rss_mb for r in scans),
     )
+    fastest = lambda done: min(done, key=lambda r: r.wall_s) if done else None  # noqa: E731
+    return best, fastest(rgs), fastest(cats)
 
 
 def cat_all(root: Path) -> Run:
@@ -646,29 +660,27 @@ def _print_scan(name: str, run: Run, files: int, size: int, result: Score) -> di
     return row
 
 
-BASELINE_RUNS = 3  # rg and cat are timed this often; the fastest counts (their times vary)
+BASELINE_RUNS = 3  # rounds of scan, rg and cat (`rounds`); the fastest of each counts
 
 
-def _baselines(root: Path, run: Run) -> dict[str, Any]:
-    """Time rg (when on PATH) and cat over ``root``, the fastest of `BASELINE_RUNS`
-    runs each; print and return each with the ratio of the scan's wall time to it."""
+def _baselines(run: Run, rg: Run | None, cat: Run | None, runs: int) -> dict[str, Any]:
+    """Print and return rg's and cat's times (the fastest of their rounds) with the
+    ratio of the scan's wall time to each."""
     out: dict[str, Any] = {}
-    if shutil.which("rg"):
-        command = ["rg", "-a", "-c", "--hidden", "--no-ignore", SSN_REGEX, str(root)]
-        rg = min((measure(command) for _ in range(BASELINE_RUNS)), key=lambda r: r.wall_s)
+    if rg is not None:
         out["rg"] = {"wall_s": round(rg.wall_s, 3), "ratio": round(run.wall_s / rg.wall_s, 2)}
         _line(
-            f"rg -a -c SSN, best of {BASELINE_RUNS}",
+            f"rg -a -c SSN, best of {runs}",
             f"{rg.wall_s:.2f} s; scan is {run.wall_s / rg.wall_s:.1f}x rg",
         )
     else:
         _line("rg", "not on PATH: skipped")
-    cat = min((cat_all(root) for _ in range(BASELINE_RUNS)), key=lambda r: r.wall_s)
-    out["cat"] = {"wall_s": round(cat.wall_s, 3), "ratio": round(run.wall_s / cat.wall_s, 2)}
-    _line(
-        f"cat > /dev/null, best of {BASELINE_RUNS}",
-        f"{cat.wall_s:.2f} s; scan is {run.wall_s / cat.wall_s:.1f}x cat",
-    )
+    if cat is not None:
+        out["cat"] = {"wall_s": round(cat.wall_s, 3), "ratio": round(run.wall_s / cat.wall_s, 2)}
+        _line(
+            f"cat > /dev/null, best of {runs}",
+            f"{cat.wall_s:.2f} s; scan is {run.wall_s / cat.wall_s:.1f}x cat",
+        )
     return out
 
 
@@ -706,7 +718,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cli", type=Path, help="ftiscan executable (default: .venv/bin/ftiscan)")
     parser.add_argument("--no-subsets", action="store_true", help="skip the logs/tables scans")
     parser.add_argument(
-        "--runs", type=int, default=BASELINE_RUNS, help="runs of each scan; the fastest counts"
+        "--runs",
+        type=int,
+        default=BASELINE_RUNS,
+        help="rounds of scan, rg and cat; the fastest of each counts",
     )
     parser.add_argument("--no-baselines", action="store_true", help="skip rg and cat")
     parser.add_argument(
@@ -730,7 +745,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             scan(cli, small if small.is_dir() else tree.root, out / "warmup.json", [], env)
         result: dict[str, Any] = {"size_mb": args.size_mb, "seed": args.seed, "cli": str(cli)}
 
-        run = scan_best(cli, tree.root, out / "report.json", args.scan_arg, env, args.runs)
+        baselines = not args.no_baselines
+        run, rg, cat = rounds(
+            cli, tree.root, out / "report.json", args.scan_arg, env, args.runs, baselines
+        )
         largest = _rss_mb(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
         scored, coverage = _score_run(tree, out / "report.json", tree.root, None)
         row = _print_scan("full tree", run, tree.files, tree.bytes, scored)
@@ -741,8 +759,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _line("report coverage", json.dumps(counts, sort_keys=True))
         result["full"] = row
 
-        if not args.no_baselines:
-            result.update(_baselines(tree.root, run))
+        if baselines:
+            result.update(_baselines(run, rg, cat, args.runs))
         ratios = {"full": result.get("rg", {}).get("ratio")}
 
         if not args.no_subsets:
@@ -750,11 +768,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 root = tree.root / prefix
                 count, size = tree_size(root)
                 report = out / f"report-{prefix}.json"
-                sub = scan_best(cli, root, report, args.scan_arg, env, args.runs)
+                sub, rg, cat = rounds(cli, root, report, args.scan_arg, env, args.runs, baselines)
                 scored, _ = _score_run(tree, report, root, prefix)
                 result[prefix] = _print_scan(label, sub, count, size, scored)
-                if not args.no_baselines:
-                    result[prefix].update(_baselines(root, sub))
+                if baselines:
+                    result[prefix].update(_baselines(sub, rg, cat, args.runs))
                     ratios[prefix] = result[prefix].get("rg", {}).get("ratio")
         _targets(result, ratios)
     except BenchError as exc:
