@@ -80,7 +80,10 @@ class Rows:
     `rows`, ``count`` says how many there are and ``text`` is the batch as it stands in
     the file, holding every cell's text between cell and row separators that are not
     digits, dashes or spaces (a consumer may look at it first, and leave the rows
-    unparsed when it holds nothing of interest).
+    unparsed when it holds nothing of interest). ``text`` may itself be made on first
+    use (``make_text``), and ``raw`` be the batch as it stands in the file before
+    that (its cells' text between quotes and separators that are no digits, dashes
+    or spaces), for a first look that may leave both unmade.
 
     >>> where = Location(Path("t"))
     >>> batch = Rows(None, 2, ("a",), where, text="x\\n", parse=lambda: [("x",)], count=1)
@@ -88,7 +91,18 @@ class Rows:
     (False, 1, [('x',)], True)
     """
 
-    __slots__ = ("_parse", "_rows", "count", "first_row", "header", "numbers", "text", "where")
+    __slots__ = (
+        "_make_text",
+        "_parse",
+        "_rows",
+        "_text",
+        "count",
+        "first_row",
+        "header",
+        "numbers",
+        "raw",
+        "where",
+    )
 
     def __init__(
         self,
@@ -101,6 +115,8 @@ class Rows:
         text: str | None = None,
         parse: Callable[[], list[tuple[str, ...]]] | None = None,
         count: int | None = None,
+        make_text: Callable[[], str] | None = None,
+        raw: str | None = None,
     ) -> None:
         if rows is None and (parse is None or count is None):
             raise ValueError("deferred rows need parse and count")
@@ -111,7 +127,16 @@ class Rows:
         self.header = header
         self.where = where
         self.numbers = numbers
-        self.text = text
+        self._text = text
+        self._make_text = make_text
+        self.raw = raw
+
+    @property
+    def text(self) -> str | None:
+        if self._text is None and self._make_text is not None:
+            self._text = self._make_text()
+            self._make_text = None
+        return self._text
 
     @property
     def rows(self) -> list[tuple[str, ...]]:

@@ -310,7 +310,17 @@ class FileScan:
 
     def _rows(self, batch: Rows) -> None:
         roles = self._roles(batch.header, batch.where)
-        if batch.text is not None and not batch.parsed and self._nothing_in(batch.text, roles):
+        looked = False  # the one-pass look at the batch's raw text found something
+        if batch.raw is not None and not batch.parsed:
+            if self._quiet(batch.raw, roles):
+                self.unanalysed = True  # neither its text nor its rows are made
+                return
+            looked = True
+        if (
+            batch.text is not None
+            and not batch.parsed
+            and self._nothing_in(batch.text, roles, looked)
+        ):
             # Rows not parsed: their text holds no TIN-shaped run (but in identifier
             # columns) and no provenance keyword, so they hold no finding until
             # provenance is known (then the file is read again, `needs_second_pass`).
@@ -448,18 +458,29 @@ class FileScan:
                     where["cell"] = f"{column_letters(hit.start + 1)}{where['row']}"
                 self._add_edm(hit, where)
 
-    def _nothing_in(self, text: str, roles: dict[int, str]) -> bool:
+    def _quiet(self, text: str, roles: dict[int, str]) -> bool:
+        """Whether rows whose text (or raw text: `Rows.raw`) is ``text`` can make no
+        finding while no provenance is known, by one pass: no keyword a marking
+        starts with, no ZIP when an EDM index is loaded, and no run a TIN signature
+        can match (but in a first identifier column's cells, which start the lines);
+        False also when that pass cannot tell (identifier columns elsewhere)."""
+        if self.provenance or (self.edm is not None and may_hold_zip(text)):
+            return False
+        ids = sorted(c for c, r in roles.items() if r == "identifier")
+        return (not ids or ids[0] == 0) and not self.det.may_hold_anything(text, not ids)
+
+    def _nothing_in(self, text: str, roles: dict[int, str], looked: bool = False) -> bool:
         """Whether rows whose `Rows.text` is ``text`` can make no finding while no
         provenance is known: no provenance keyword, no ZIP when an EDM index is loaded,
         and no run a TIN signature can match but in identifier columns (order and
         invoice numbers, never reported): a first such column by a search that leaves
         out the runs starting a line, more leading ones cut off each line to look
         (C-level maps); any other identifier column means no."""
+        if not looked and self._quiet(text, roles):
+            return True  # one pass: no keyword, no run (but maybe in the first cells)
         if self.provenance or (self.edm is not None and may_hold_zip(text)):
             return False
         ids = sorted(c for c, r in roles.items() if r == "identifier")
-        if (not ids or ids[0] == 0) and not self.det.may_hold_anything(text, not ids):
-            return True  # one pass: no keyword, no run (but maybe in the first cells)
         # Keywords turn up by chance ("6103" among order numbers): the markings
         # themselves decide (kept for `_provenance` of the same text). Without a
         # keyword this is one pass, as a search for keywords alone would be.

@@ -32,10 +32,10 @@ import io
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from itertools import chain, islice
 from operator import itemgetter, methodcaller
-from typing import IO
+from typing import IO, Literal
 
 from ftiscan.scanner.errors import ExtractError
 from ftiscan.scanner.extract import _decode
@@ -286,6 +286,12 @@ def _unquoted(text: str, delimiter: str) -> str | None:
     >>> _unquoted('1,"a b",2\\n"c",3', ","), _unquoted('1,"a,b"', ","), _unquoted('"a"b', ",")
     ('1,a b,2\\nc,3', None, None)
     """
+    parts = _quoted_parts(text, delimiter)
+    return None if parts is None else "".join(parts)
+
+
+def _quoted_parts(text: str, delimiter: str) -> list[str] | None:
+    """``text.split('"')`` when `_unquoted` can read it, else None."""
     parts = text.split('"')
     if len(parts) % 2 == 0:
         return None  # a quote left open
@@ -303,7 +309,7 @@ def _unquoted(text: str, delimiter: str) -> str | None:
     middle = outside[1:-1]  # none is empty: "" was ruled out
     if not set(map(_FIRST, middle)) <= bounds or not set(map(_LAST, middle)) <= bounds:
         return None
-    return "".join(parts)
+    return parts
 
 
 def block_text(text: str, delimiter: str) -> str | None:
@@ -318,13 +324,24 @@ def block_text(text: str, delimiter: str) -> str | None:
     >>> block_text('a,"b,c"\n', ","), block_text("a\x1fb\n", ",")
     (None, None)
     """
+    parts = _simple(text, delimiter)
+    if parts is None:
+        return None
+    return _joined(text if parts is True else "".join(parts), delimiter)
+
+
+def _simple(text: str, delimiter: str) -> list[str] | Literal[True] | None:
+    """Whether `block_text` reads ``text``: True (no quote), its ``split('"')`` (quotes
+    `_unquoted` can leave out), or None (the csv module must read it)."""
     if _SEP in text:
         return None
     if '"' in text:
-        unquoted = _unquoted(text, delimiter)
-        if unquoted is None:
-            return None
-        text = unquoted
+        return _quoted_parts(text, delimiter)
+    return True
+
+
+def _joined(text: str, delimiter: str) -> str:
+    """`block_text` of unquoted ``text``: records by ``"\n"``, cells by ``_SEP``."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.endswith("\n"):
@@ -345,15 +362,29 @@ def split_text(text: str) -> list[tuple[str, ...]]:
     return rows
 
 
-@dataclass(frozen=True, slots=True)
 class _Deferred:
-    """A block of ``lines`` records, as its `block_text`, not split yet."""
+    """A block of ``lines`` records that `block_text` reads, as it stands in the file
+    (``raw``): its `block_text` is made on first use (`text`), split on first parse."""
 
-    text: str
-    lines: int
+    __slots__ = ("_parts", "_text", "delimiter", "lines", "raw")
+
+    def __init__(
+        self, raw: str, delimiter: str, lines: int, parts: list[str] | Literal[True]
+    ) -> None:
+        self.raw, self.delimiter, self.lines = raw, delimiter, lines
+        self._parts: list[str] | Literal[True] | None = parts  # `_simple` of ``raw``
+        self._text: str | None = None
+
+    def text(self) -> str:
+        if self._text is None:
+            parts = self._parts
+            assert parts is not None
+            unquoted = self.raw if parts is True else "".join(parts)
+            self._text, self._parts = _joined(unquoted, self.delimiter), None
+        return self._text
 
     def parse(self) -> list[tuple[str, ...]]:
-        return split_text(self.text)
+        return split_text(self.text())
 
 
 _READ_CHARS = 256 * 1024
@@ -521,11 +552,10 @@ def _chunks(
     while True:
         want = first if number == 1 else size
         raw, count = lines.take(want)  # keeps the lines read before a read error
-        text = None
-        if count and (len(raw) <= limit or _longest(raw) <= limit):
-            text = block_text(raw, delimiter)
-        if text is not None:
-            deferred = _Deferred(text, count)
+        short = bool(count) and (len(raw) <= limit or _longest(raw) <= limit)
+        parts = _simple(raw, delimiter) if short else None
+        if parts is not None:
+            deferred = _Deferred(raw, delimiter, count, parts)
             yield number, line, deferred if number > 1 else deferred.parse()
             number += count
             line += count
@@ -580,9 +610,10 @@ def _rows(lines: _TextLines, delimiter: str, where: Location, limits: Limits) ->
                 number,
                 header,
                 replace(where, line=line),
-                text=rows.text,
                 parse=rows.parse,
                 count=rows.lines,
+                make_text=rows.text,
+                raw=rows.raw,
             )
             continue
         if number == 1:

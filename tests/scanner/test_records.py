@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from ftiscan.scanner.detect import Detector
 from ftiscan.scanner.engine import Context, scan_parts
-from ftiscan.scanner.model import Location, Rows
+from ftiscan.scanner.examples import valid_ssn
+from ftiscan.scanner.extract import delimited
+from ftiscan.scanner.model import Limits, Location, Rows
 from ftiscan.scanner.packs import load_packs
 from ftiscan.scanner.records import FileScan
 from tests.scanner.conftest import Outcome, dashed
@@ -364,3 +366,45 @@ def test_batch_evidence_by_column_for_an_export_of_people() -> None:
     ]
     rows.append(("Acme Supply LLC", "x", "1 Main St"))  # a business: row by row
     assert scan._batch_evidence(rows, roles) is None
+
+
+# --- a table batch looked at in its raw text first ------------------------------------
+
+_HEADERS = st.sampled_from(
+    ["order_id,ssn,name,street", "id,note,amount", "ref,a,b,c", "name,ssn,street,zip"]
+)
+_RAW_CELLS = st.sampled_from(
+    ["{tin}", '"{tin}"', "123456789", "Ann Lee", '"Lee, Ann"', '"12 Oak St"', "12 Oak St",
+     "IRC 6103 confidential", '"FEDERAL TAX INFORMATION"', "6103", "78701", "", '""', '"a"b']
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    _HEADERS,
+    st.lists(st.lists(_RAW_CELLS, min_size=1, max_size=5), min_size=1, max_size=30),
+    st.sampled_from(["\n", "\r\n"]),
+    st.integers(0, 10**6),
+)
+def test_raw_first_look_changes_no_finding(
+    header: str, rows: list[list[str]], end: str, seed: int
+) -> None:
+    """A batch ruled out by one pass over its raw text (quotes, delimiters) is one the
+    full look at its text rules out too: the findings and the call for a second pass
+    are those of a scan that never looks at the raw text."""
+    rng = random.Random(seed)
+    lines = [header] + [
+        ",".join(c.replace("{tin}", dashed(valid_ssn(rng))) for c in row) for row in rows
+    ]
+    data = end.join(lines).encode() + end.encode()
+    where = Location(Path("t.csv"))
+    detector = Detector(load_packs())
+    outcomes = []
+    for raw_first in (True, False):
+        scan = FileScan(detector, b"k" * 32)
+        for item in delimited.extract(io.BytesIO(data), where, Limits(batch_rows=3)):
+            if not raw_first:
+                item.raw = None
+            scan.feed(item)
+        outcomes.append((scan.findings("t.csv", None, False), scan.needs_second_pass))
+    assert outcomes[0] == outcomes[1]
