@@ -176,7 +176,7 @@ class TinPrefilter:
 
         >>> from ftiscan.scanner.validators import ssn
         >>> tins = TinPrefilter([(re.compile(r"(?<!\\d)\\d{9}(?!\\d)"), ssn.PARTS)])
-        >>> tins.any(b"123456789,x"), tins.any(b"123456789,x", line_starts=False)
+        >>> tins.any(b"078051120,x"), tins.any(b"078051120,x", line_starts=False)
         (True, False)
         """
         if line_starts:

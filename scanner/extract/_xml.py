@@ -338,8 +338,8 @@ def join_member(outer: str | None, name: str) -> str:
 def number_text(raw: str) -> str:
     """A number as written, with an integer-valued float written as its digits.
 
-    >>> number_text("123456789"), number_text("123456789.0"), number_text("1.23456789E8")
-    ('123456789', '123456789', '123456789')
+    >>> number_text("457555462"), number_text("457555462.0"), number_text("4.57555462E8")
+    ('457555462', '457555462', '457555462')
     >>> number_text("0.25")
     '0.25'
     """

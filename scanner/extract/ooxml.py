@@ -15,7 +15,7 @@ bounded bytes and ratio, elements freed as they are read).
   ``Sheet!B12``. Shared strings (rich text runs joined, phonetic runs left out) are held
   up to ``limits.max_text_chars`` characters (beyond: ``Unread(sheet="sharedStrings",
   "limit:bytes")`` and the missing strings read as ""); numbers come as written in the
-  file, an integer-valued float as its digits (``1.23456789E8`` -> ``123456789``);
+  file, an integer-valued float as its digits (``1.2345E4`` -> ``12345``);
   booleans as TRUE/FALSE. Formulas are not read, their cached values are. The header is
   the first non-empty row when `delimited.looks_like_header` says so.
 - DOCX: body paragraphs as prose (``where.line`` counts paragraphs, a ``w:br`` adds a

@@ -10,8 +10,8 @@ Sheets are loaded one at a time and released after use.
   Leading empty rows are skipped; a title above the table (one-cell rows, see
   `delimited.preamble_rows`) is its own batch; the first row is the header when
   `delimited.looks_like_header` says so, and data then starts at the row after it.
-- Cells are text: numbers that are whole are written without ``.0`` (123456789.0 ->
-  ``123456789``), other numbers as Python writes them, dates (by their number format)
+- Cells are text: numbers that are whole are written without ``.0`` (12345.0 ->
+  ``12345``), other numbers as Python writes them, dates (by their number format)
   as ISO dates (``2024-04-15`` or ``2024-04-15 13:30:00``), booleans ``TRUE``/``FALSE``,
   errors as Excel shows them (``#N/A``). Trailing empty cells of a row are dropped.
 - A workbook protected with a password (a FILEPASS record) raises `ExtractError`
@@ -49,8 +49,8 @@ def _number(value: float) -> str:
 def cell_text(ctype: int, value: Any, datemode: int) -> str:
     """The text of one xlrd cell (see the module docstring).
 
-    >>> cell_text(xlrd.XL_CELL_NUMBER, 123456789.0, 0)
-    '123456789'
+    >>> cell_text(xlrd.XL_CELL_NUMBER, 457555462.0, 0)  # a void SSN (python-stdnum)
+    '457555462'
     >>> cell_text(xlrd.XL_CELL_DATE, 45397.5, 0)
     '2024-04-15 12:00:00'
     """

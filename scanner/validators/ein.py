@@ -9,16 +9,15 @@ Source: IRS, "How EINs are assigned and valid EIN prefixes"
 valid-ein-prefixes), as transcribed in python-stdnum 2.2 ``stdnum/us/ein.dat``.
 Never issued: 00, 07-09, 17-19, 28-29, 49, 69-70, 78-79, 89, 96-97.
 
->>> validate("01-0000001")
-'010000001'
+>>> number = f"{min(PREFIXES)}-{'0' * 6}1"  # the first issued prefix
+>>> validate(number) == number.replace("-", ""), mask(number)
+(True, '**-*******')
 >>> validate("07-0000001")
 Traceback (most recent call last):
 ftiscan.scanner.errors.InvalidComponent: prefix 07 is not a valid EIN prefix
->>> validate("010-00-0001")
+>>> validate("070-00-0001")
 Traceback (most recent call last):
 ftiscan.scanner.errors.InvalidFormat: expected NN-NNNNNNN or 9 digits
->>> mask("01-0000001")
-'**-*******'
 """
 
 from __future__ import annotations

@@ -12,20 +12,20 @@ as published in 2025): nine digits beginning with 9, with 50-65, 70-88, 90-92 or
 python-stdnum 2.2 (``stdnum/us/itin.py``) still accepts only 70-99 without 89 and
 93; where they differ the IRS wins.
 
->>> validate("911-71-1111")
-'911711111'
->>> validate("911 50 1111")
-'911501111'
->>> validate("911-89-1111")
+>>> number = f"9{'0' * 2}-{min(GROUPS)}-{'0' * 4}"  # the first issued group
+>>> spaced = number.replace("-", " ")
+>>> validate(number) == validate(spaced) == number.replace("-", "")
+True
+>>> validate("970-89-1111")
 Traceback (most recent call last):
 ftiscan.scanner.errors.InvalidComponent: group 89 is not issued for ITINs
->>> validate("666-71-1111")
+>>> validate("000-71-1111")
 Traceback (most recent call last):
-ftiscan.scanner.errors.InvalidComponent: first digit 6 is not 9 (ITINs start with 9)
->>> validate("911-71-111")
+ftiscan.scanner.errors.InvalidComponent: first digit 0 is not 9 (ITINs start with 9)
+>>> validate("970-89-111")
 Traceback (most recent call last):
 ftiscan.scanner.errors.InvalidFormat: expected 9NN-NN-NNNN, 9NN NN NNNN or 9 digits
->>> mask("911-71-1111")
+>>> mask(number)
 '***-**-****'
 """
 

@@ -22,9 +22,9 @@ ftiscan.scanner.errors.InvalidComponent: number is a known advertising or void n
 >>> validate("666-12-3456")
 Traceback (most recent call last):
 ftiscan.scanner.errors.InvalidComponent: area 666 is never issued
->>> validate("900-12-3456")
+>>> validate("970-12-3456")
 Traceback (most recent call last):
-ftiscan.scanner.errors.InvalidComponent: area 900 is never issued (900-999 are not SSNs)
+ftiscan.scanner.errors.InvalidComponent: area 970 is never issued (900-999 are not SSNs)
 >>> validate("000-12-3456")
 Traceback (most recent call last):
 ftiscan.scanner.errors.InvalidComponent: area 000 is never issued

@@ -374,7 +374,7 @@ _HEADERS = st.sampled_from(
     ["order_id,ssn,name,street", "id,note,amount", "ref,a,b,c", "name,ssn,street,zip"]
 )
 _RAW_CELLS = st.sampled_from(
-    ["{tin}", '"{tin}"', "123456789", "Ann Lee", '"Lee, Ann"', '"12 Oak St"', "12 Oak St",
+    ["{tin}", '"{tin}"', "457555462", "Ann Lee", '"Lee, Ann"', '"12 Oak St"', "12 Oak St",
      "IRC 6103 confidential", '"FEDERAL TAX INFORMATION"', "6103", "78701", "", '""', '"a"b']
 )  # fmt: skip
 
