@@ -580,14 +580,18 @@ class FileScan:
             if (ascending or descending) and close:
                 self._id_columns.add(col)
 
-    def _row_evidence(self, row: tuple[str, ...], roles: dict[int, str]) -> tuple[bool, bool, bool]:
-        """(person name, home street address, business name) for one row."""
+    def _evidence_columns(self, roles: dict[int, str]) -> tuple[list[int], list[int]]:
+        """The name and street columns of ``roles`` (kept per roles object)."""
         columns = self._columns.get(id(roles))
         if columns is None or columns[0] is not roles:
             name_cols = [i for i, r in roles.items() if r in ("name", "first-name", "last-name")]
             street_cols = [i for i, r in roles.items() if r == "street"]
             columns = self._columns[id(roles)] = (roles, name_cols, street_cols)
-        _, name_cols, street_cols = columns
+        return columns[1], columns[2]
+
+    def _row_evidence(self, row: tuple[str, ...], roles: dict[int, str]) -> tuple[bool, bool, bool]:
+        """(person name, home street address, business name) for one row."""
+        name_cols, street_cols = self._evidence_columns(roles)
         size = len(row)
         business = any(names.is_business_name(row[i]) for i in name_cols if i < size)
         if name_cols:
@@ -622,8 +626,7 @@ class FileScan:
         when the table has name and street columns, every row holds them and no name
         cell holds a business word nor any street cell a suite or floor (the usual
         export of people); None otherwise (then each row is looked at alone)."""
-        self._row_evidence(rows[0], roles)  # fills `_columns`
-        _, name_cols, street_cols = self._columns[id(roles)]
+        name_cols, street_cols = self._evidence_columns(roles)
         if not name_cols or not street_cols or min(map(len, rows)) <= max(*name_cols, *street_cols):
             return None
         has_name: Iterable[bool] = repeat(False)

@@ -278,20 +278,17 @@ _FIRST, _LAST = itemgetter(0), itemgetter(-1)
 _SEP = "\x1f"  # between cells in a batch's text (as `ftiscan.scanner.records` joins them)
 
 
-def _unquoted(text: str, delimiter: str) -> str | None:
-    """``text`` without its quotes when every quote opens or closes a whole field that
-    holds no quote, delimiter or line break (the csv module reads ``"a b"`` as ``a b``);
-    None otherwise. Checked with C-level string operations, no step per field.
-
-    >>> _unquoted('1,"a b",2\\n"c",3', ","), _unquoted('1,"a,b"', ","), _unquoted('"a"b', ",")
-    ('1,a b,2\\nc,3', None, None)
-    """
-    parts = _quoted_parts(text, delimiter)
-    return None if parts is None else "".join(parts)
-
-
 def _quoted_parts(text: str, delimiter: str) -> list[str] | None:
-    """``text.split('"')`` when `_unquoted` can read it, else None."""
+    """``text.split('"')`` when every quote opens or closes a whole field that holds
+    no quote, delimiter or line break (the csv module reads ``"a b"`` as ``a b``, so
+    the parts joined are the text without its quotes); None otherwise. Checked with
+    C-level string operations, no step per field.
+
+    >>> "".join(_quoted_parts('1,"a b",2\\n"c",3', ","))
+    '1,a b,2\\nc,3'
+    >>> _quoted_parts('1,"a,b"', ","), _quoted_parts('"a"b', ",")
+    (None, None)
+    """
     parts = text.split('"')
     if len(parts) % 2 == 0:
         return None  # a quote left open
@@ -316,7 +313,7 @@ def block_text(text: str, delimiter: str) -> str | None:
     r"""The records of ``text`` (whole lines) as one string, cells joined by ``"\x1f"``
     and records by ``"\n"`` (`Rows.text`), when each line is one record whose fields
     the delimiter alone separates: no quote character, or only quotes around whole
-    fields that hold no quote, delimiter or line break (`_unquoted`); and no ``"\x1f"``
+    fields that hold no quote, delimiter or line break (`_quoted_parts`); and no ``"\x1f"``
     of its own. None for any other block: the csv module must read it.
 
     >>> block_text('a,b c\r\n\n,"d"\re', ",")
@@ -332,7 +329,7 @@ def block_text(text: str, delimiter: str) -> str | None:
 
 def _simple(text: str, delimiter: str) -> list[str] | Literal[True] | None:
     """Whether `block_text` reads ``text``: True (no quote), its ``split('"')`` (quotes
-    `_unquoted` can leave out), or None (the csv module must read it)."""
+    `_quoted_parts` can leave out), or None (the csv module must read it)."""
     if _SEP in text:
         return None
     if '"' in text:

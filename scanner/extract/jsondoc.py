@@ -260,13 +260,14 @@ def _value(body: str) -> object:
     return value if end == len(body) else None  # json.loads: "Extra data"
 
 
-def _fast_objects(bodies: list[str]) -> list[object] | None:
+def _fast_objects(bodies: list[str]) -> tuple[list[object], bool] | None:
     """The objects of ``bodies`` (each starts with ``{``) as `_value` parses them, by
     orjson (about three times the speed of the standard library's scanner on a log
     record); None when a body is not JSON to orjson (NaN, a lone surrogate, a number
     out of range: `_value` then reads each alone) or when orjson may have read it
     otherwise: it reads an integer beyond 64 bits as a float, so a float that large
-    (or any nested value, not looked into) sends the bodies to `_value`."""
+    (or any nested value, not looked into) sends the bodies to `_value`. With the
+    objects, whether all their values are strings and numbers (`_PLAIN`)."""
     try:
         values = list(map(orjson.loads, bodies))
     except orjson.JSONDecodeError:
@@ -280,18 +281,20 @@ def _fast_objects(bodies: list[str]) -> list[object] | None:
         and max(map(abs, compress(leaves, map(is_, map(type, leaves), repeat(float))))) >= _BIG
     ):
         return None
-    return values
+    return values, kinds <= _PLAIN
 
 
-def _parsed(lines: list[str], heads: list[str]) -> dict[int, object]:
+def _parsed(lines: list[str], heads: list[str]) -> tuple[dict[int, object], bool]:
     """The values of the ``lines`` (first characters ``heads``) that are JSON but
-    neither text nor a boolean, by index in order. Object lines (a log's records) are
-    parsed by one C-level map; when one of them is not JSON, each alone."""
+    neither text nor a boolean, by index in order, and whether they are all objects
+    of strings and numbers. Object lines (a log's records) are parsed by one C-level
+    map; when one of them is not JSON, each alone."""
     objects = list(compress(range(len(heads)), map(eq, heads, repeat("{"))))
     bodies = list(map(_STRIP, map(lines.__getitem__, objects)))
-    values = _fast_objects(bodies)
-    if values is not None:
-        found = dict(zip(objects, values, strict=True))
+    fast = _fast_objects(bodies)
+    plain = fast is not None and fast[1]
+    if fast is not None:
+        found = dict(zip(objects, fast[0], strict=True))
     else:
         found = {i: v for i, v in zip(objects, map(_value, bodies), strict=True) if v is not None}
     # Other values: a line of one word or number (no space), or an array or string.
@@ -306,7 +309,7 @@ def _parsed(lines: list[str], heads: list[str]) -> dict[int, object]:
             if value is not None and value is not True and value is not False:
                 found[index] = value
                 others = True
-    return dict(sorted(found.items())) if others and objects else found
+    return (dict(sorted(found.items())) if others and objects else found), plain and not others
 
 
 def _ended(text: str) -> list[str]:
@@ -448,17 +451,23 @@ class _LineReader:
         else:
             self.out.extend(_walk(value, self.where.at_line(line), self.limits))
 
-    def _objects(self, values: list[dict[str, object]], lines: list[int]) -> None:
+    def _objects(
+        self, values: list[dict[str, object]], lines: list[int], plain: bool = False
+    ) -> None:
         """Rows of the objects ``values`` on ``lines``, as one `_object` call per object
         would make them, with a step in Python per kind of object (its keys), not per
         object: a row that brings a key the header lacks starts a batch, the header
-        then takes its keys (only the first object of each kind can bring one)."""
+        then takes its keys (only the first object of each kind can bring one).
+        ``plain``: their values are known to be strings and numbers."""
         flats: list[dict[str, object]] = values
-        if not set(map(type, chain.from_iterable(map(dict.values, values)))) <= _PLAIN:
-            plain = map(
+        if (
+            not plain
+            and not set(map(type, chain.from_iterable(map(dict.values, values)))) <= _PLAIN
+        ):
+            each = map(
                 _PLAIN.issuperset, map(set, map(map, repeat(type), map(dict.values, values)))
             )
-            flats = [v if p else flatten(v) for v, p in zip(values, plain, strict=True)]  # type: ignore[misc] # str values
+            flats = [v if p else flatten(v) for v, p in zip(values, each, strict=True)]  # type: ignore[misc] # str values
         shapes = list(map(tuple, flats))
         header, at = self.header, 0
         for shape in dict.fromkeys(shapes):  # each kind of object, at its first object
@@ -558,7 +567,7 @@ class _LineReader:
         if any(map(str.isspace, heads)):  # for the few lines that start with blanks
             for index in compress(range(len(heads)), map(str.isspace, heads)):
                 heads[index] = lines[index].lstrip()[:1]
-        found = _parsed(lines, heads)  # index -> a parsed value that is not text
+        found, plain = _parsed(lines, heads)  # index -> a parsed value that is not text
         texts = None
         if found:  # the lines of text: not blank, not a value
             unparsed = map(not_, map(found.__contains__, range(len(heads))))
@@ -587,9 +596,9 @@ class _LineReader:
             for index in found:
                 lines[index] = ""  # its place in the block
             self.prose.append("\n".join(lines) + "\n")
-        if set(map(type, found.values())) == {dict}:  # a log's records only
+        if found and (plain or set(map(type, found.values())) == {dict}):  # records only
             records: list[dict[str, object]] = list(found.values())  # type: ignore[arg-type] # dicts
-            self._objects(records, list(map(first.__add__, found)))
+            self._objects(records, list(map(first.__add__, found)), plain)
             found = {}
         objects: list[dict[str, object]] = []
         numbers: list[int] = []
