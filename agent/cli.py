@@ -5,34 +5,28 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import importlib
 import sys
 from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ftiscan.agent import keys
-from ftiscan.agent.agent_cli import agent
-from ftiscan.agent.edm_cli import edm
 from ftiscan.agent.incremental import StateKnown, reconcile_news, sign_with_news
-from ftiscan.agent.intake_cli import intake
 from ftiscan.agent.journal import Journal
 from ftiscan.agent.options import key_dir_option
 from ftiscan.agent.paths import default_key_dir, default_state_dir
 from ftiscan.agent.policy import Policy, load_policy, parse_size
 from ftiscan.agent.progress import Progress
 from ftiscan.agent.state import News, State, StateError
-from ftiscan.agent.submit_cli import bundle, enroll, submit
 from ftiscan.reports.dsse import key_id
-from ftiscan.reports.html import render_html
 from ftiscan.reports.render import render_json, render_text
 from ftiscan.reports.report import build_report
-from ftiscan.reports.sarif import render_sarif
 from ftiscan.reports.store import write_durable
-from ftiscan.reports.verify import Outcome, verify_reports
 from ftiscan.scanner import selftest
 from ftiscan.scanner.detect import Detector
 from ftiscan.scanner.engine import Context, ScanOptions, WalkTotals, roots_of, run_scan
@@ -42,6 +36,7 @@ from ftiscan.scanner.packs import compile_pack, load_packs
 from ftiscan.scanner.walk import WalkOptions
 
 if TYPE_CHECKING:
+    from ftiscan.reports.verify import Outcome
     from ftiscan.scanner.edm.index import EdmIndex
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
@@ -98,8 +93,12 @@ def render(report: dict[str, Any], fmt: str, report_path: Path | None = None) ->
     if fmt == "json":
         return render_json(report)
     if fmt == "sarif":
+        from ftiscan.reports.sarif import render_sarif
+
         return render_sarif(report)
     if fmt == "html":
+        from ftiscan.reports.html import render_html
+
         return render_html(report)
     return render_text(report, str(report_path) if report_path else None)
 
@@ -114,7 +113,35 @@ def format_option(default_help: str) -> Callable[[Callable[..., Any]], Callable[
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A group whose listed subcommands are imported when they are run (or listed
+    by ``--help``): a scan does not import the HTTP client, the intake, the daemon
+    or the EDM tools (about 50 ms of every start)."""
+
+    LAZY: ClassVar[dict[str, str]] = {
+        "agent": "ftiscan.agent.agent_cli:agent",
+        "bundle": "ftiscan.agent.submit_cli:bundle",
+        "edm": "ftiscan.agent.edm_cli:edm",
+        "enroll": "ftiscan.agent.submit_cli:enroll",
+        "intake": "ftiscan.agent.intake_cli:intake",
+        "submit": "ftiscan.agent.submit_cli:submit",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.LAZY.get(cmd_name)
+        if target is None or cmd_name in self.commands:
+            return super().get_command(ctx, cmd_name)
+        module, name = target.split(":")
+        command = getattr(importlib.import_module(module), name)
+        assert isinstance(command, click.Command)
+        self.add_command(command, cmd_name)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(tool_version(), prog_name="ftiscan")
 def cli() -> None:
     """Find Federal Tax Information on this machine and prove what was found.
@@ -506,12 +533,22 @@ def verify(
               ftiscan verify reports/laptop-17/ --key laptop-17.pub
     """
     trusted = _verify_keys(key_files, key_dir)
-    outcome = verify_reports(_report_files(paths), trusted, fleet=fleet)
+    outcome = _verified(paths, trusted, fleet=fleet)
     if fmt == "json":
         click.echo(render_json(outcome.as_dict()))
     else:
         click.echo(_verify_text(outcome))
     sys.exit(EXIT_CLEAN if outcome.ok else EXIT_FOUND)
+
+
+def _verified(
+    paths: tuple[Path, ...], trusted: dict[str, Ed25519PublicKey], *, fleet: bool = False
+) -> Outcome:
+    """`verify_reports` of the report files under ``paths`` (imported here: a scan
+    does not load the schema checks)."""
+    from ftiscan.reports.verify import verify_reports
+
+    return verify_reports(_report_files(paths), trusted, fleet=fleet)
 
 
 @cli.command("render")
@@ -539,7 +576,7 @@ def render_command(
               ftiscan render out/report.json --format sarif > findings.sarif
     """
     trusted = _verify_keys(key_files, key_dir)
-    outcome = verify_reports(_report_files((report_file,)), trusted)
+    outcome = _verified((report_file,), trusted)
     result = outcome.files[0]
     if not result.ok or result.payload is None:
         click.echo(
@@ -591,13 +628,6 @@ def key_trust(pem: Path, key_dir: Path | None) -> None:
     except FtiscanError as exc:
         fail(str(exc))
     click.echo(f"trusted key id {kid}")
-
-
-cli.add_command(edm)
-cli.add_command(agent)
-cli.add_command(intake)
-for _command in (enroll, submit, bundle):
-    cli.add_command(_command)
 
 
 EXIT_INTERRUPTED = 2  # an error by the exit contract (0 clean, 1 found, 2 error), never "found"

@@ -29,13 +29,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from importlib import resources
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import fastjsonschema
-import jsonschema
-import jsonschema.validators
 
 from ftiscan.scanner.errors import FtiscanError
+
+if TYPE_CHECKING:  # imported where a payload fails the fast check (about 70 ms)
+    import jsonschema
 
 __all__ = [
     "MAX_MESSAGE",
@@ -106,6 +107,8 @@ def _is_date_time(instance: object) -> bool:
 
 
 def _format_checker() -> jsonschema.FormatChecker:
+    import jsonschema
+
     checker = jsonschema.FormatChecker(formats=("uuid",))
     checker.checks("date-time")(_is_date_time)
     return checker
@@ -113,6 +116,9 @@ def _format_checker() -> jsonschema.FormatChecker:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+    import jsonschema.validators
+
     base = jsonschema.Draft202012Validator
     # jsonschema.validators.extend has no type information in types-jsonschema.
     extend = cast(
