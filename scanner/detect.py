@@ -496,6 +496,7 @@ class _Joined:
     runs: list[tuple[int, int]]
     starts: list[int]  # per run: where it starts in ``text`` of the joined form
     bases: list[int]  # per run: offset in the joined text minus offset in the original
+    data: bytes | None = None  # ``text`` as ASCII bytes, once encoded (`Detector._may_match`)
 
 
 def _join_runs(text: str, runs: list[tuple[int, int]], reach: tuple[int, int]) -> _Joined:
@@ -568,6 +569,11 @@ def _with_window(
     # The run of the k-th window: the newlines in the gaps before it.
     found = sorted(set(accumulate(map(_NEWLINES, gaps[:-1]))))
     return list(map(runs.__getitem__, found))
+
+
+def _anywhere(data: bytes) -> bool:
+    """The shape search of a signature the prefilter does not know: it may match."""
+    return True
 
 
 def _everywhere(pattern: re.Pattern[str], group: int, text: str) -> list[Span]:
@@ -780,6 +786,7 @@ class Detector:
         self._runs_memo = None
         self._quiet: dict[bool, Callable[[bytes], object]] = {}  # see `may_hold_anything`
         self._guarded: Any = None  # see `_guarded_runs`
+        self._shape_search: dict[str, Callable[[bytes], bool]] = {}  # see `_may_match`
 
     # -- TINs ---------------------------------------------------------------------------
 
@@ -965,10 +972,13 @@ class Detector:
                     key = (reach, grouped, sig.validator_name if windows is not None else "")
                     if key not in joined:
                         joined[key] = _join_runs(text, these, reach)
-                    try:
-                        spans = _in_runs(pattern, sig.group, joined[key])
-                    except _NotLocal:
-                        spans = None
+                    if not self._may_match(sig, joined[key]):
+                        spans = []
+                    else:
+                        try:
+                            spans = _in_runs(pattern, sig.group, joined[key])
+                        except _NotLocal:
+                            spans = None
             if spans is None:
                 spans = _everywhere(pattern, sig.group, text)
             for start, end, raw in spans:
@@ -994,6 +1004,27 @@ class Detector:
                     bare = len(raw) == len(compact)
                     best[start] = Hit(sig, start, end, compact, score, mask(raw), bare)
         return [best[start] for start in sorted(best)]
+
+    def _may_match(self, sig: Signature, runs: _Joined) -> bool:
+        """False when ``sig`` matches nothing its validator accepts in ``runs``: its own
+        `TinPrefilter` (the accepted numbers in the shapes of its pattern, one RE2
+        pass) finds nothing there. A table's TIN column holds one shape (dashed, say):
+        the other signatures' patterns are not run over its rows."""
+        search = self._shape_search.get(sig.id)
+        if search is None:
+            known = sig.id in self._grouped and sig.validator_name in _PARTS
+            if self._prefilter is None or not known or sig.pattern is None:
+                search = _anywhere
+            else:
+                search = _prefilter(((sig.pattern, sig.validator_name),)).any
+            self._shape_search[sig.id] = search
+        if search is _anywhere:
+            return True
+        if runs.data is None:
+            if not runs.text.isascii():
+                return True
+            runs.data = runs.text.encode("ascii")
+        return bool(search(runs.data))
 
     def after_identifier_word(self, text: str, start: int, span: int = 30) -> bool:
         """True when an invoice/order/account word stands just before ``start``."""

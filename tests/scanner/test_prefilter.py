@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ftiscan.scanner.detect import Detector, group_runs
+from ftiscan.scanner.detect import Detector, _join_runs, group_runs
 from ftiscan.scanner.examples import valid_ssn
 from ftiscan.scanner.packs import load_packs, pack_set_from_sources
 from ftiscan.scanner.prefilter import DENSE_AFTER, TinPrefilter, layouts
 from ftiscan.scanner.validators import _digits, ein, itin, ssn
 from tests.strategies import ein_digits, itin_digits, nine_digits, ssn_digits, tin_forms
-from tests.synthetic.people import dashed
+from tests.synthetic.people import dashed, spaced
 
 _DETECTOR = Detector(load_packs())
 
@@ -104,6 +104,43 @@ def test_prefilter_dense_candidates_fall_back_to_every_run(tins: list[str]) -> N
     hits = _DETECTOR.tins(text)
     assert _key(_DETECTOR, text) == _key(_PLAIN, text)
     assert len(hits) == len(tins)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(ssn_digits(), min_size=DENSE_AFTER + 1, max_size=100),
+    st.one_of(ssn_digits(), itin_digits(), ein_digits()),
+    st.integers(min_value=0),
+    st.sampled_from(["bare", "spaced", "ein"]),
+)
+def test_dense_column_of_one_shape_still_finds_a_number_of_another(
+    column: list[str], other: str, where: int, form: str
+) -> None:
+    """A table's TIN column in one shape (dashed) is searched by the signatures of
+    other shapes only when their own RE2 pass finds their shape (`_may_match`): one
+    number of another shape, anywhere in the column, is still found."""
+    cells = [dashed(digits) for digits in column]
+    odd = {"bare": other, "spaced": spaced(other), "ein": f"{other[:2]}-{other[2:]}"}[form]
+    cells.insert(where % (len(cells) + 1), odd)
+    text = "\n".join(f"row {n},{cell},x" for n, cell in enumerate(cells))
+    assert _key(_DETECTOR, text) == _key(_PLAIN, text)
+
+
+def test_a_shape_absent_from_the_runs_is_not_searched_for() -> None:
+    cells = [dashed(valid_ssn(random.Random(seed))) for seed in range(DENSE_AFTER + 1)]
+    text = "\n".join(f"{cell},x" for cell in cells)
+    hits = _DETECTOR.tins(text)
+    assert len(hits) == len(cells)
+    assert {hit.sig.id for hit in hits} == {"us.ssn.dashed"}
+    joined = _join_runs(text, group_runs(text), (1, 1))
+    shown = {sig.id: _DETECTOR._may_match(sig, joined) for sig in _DETECTOR.tin_sigs}
+    assert shown == {
+        "us.ssn.dashed": True,
+        "us.ssn.spaced": False,
+        "us.ssn.bare": False,
+        "us.itin": False,  # no SSN area is 9xx
+        "us.ein": False,
+    }
 
 
 def test_prefilter_finds_runs_one_character_apart() -> None:
