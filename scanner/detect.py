@@ -12,8 +12,8 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, compress
-from operator import methodcaller
+from itertools import accumulate, compress, repeat
+from operator import eq, itemgetter, methodcaller
 from typing import Any
 
 from ftiscan.scanner import _regex
@@ -32,6 +32,7 @@ _ASCII = [chr(code) for code in range(128)]
 
 _MASK = str.maketrans("0123456789", "**********")
 _COMPACT = str.maketrans("", "", "- ")
+_START, _END, _RAW = itemgetter(0), itemgetter(1), itemgetter(2)  # of a `Span`
 
 # --- digit runs: where a nine-digit TIN can be -----------------------------------------
 #
@@ -571,6 +572,17 @@ def _with_window(
     return list(map(runs.__getitem__, found))
 
 
+def _scores(sig: Signature, words: tuple[str, ...], text: str, spans: list[Span]) -> list[int]:
+    """The score of each of ``sig``'s ``spans``: boosted when one of the context
+    ``words`` stands in the characters before it."""
+    boosted = min(100, sig.score + sig.boost)
+    out = []
+    for start, _, _ in spans:
+        before = text[max(0, start - sig.before_chars) : start].lower()
+        out.append(boosted if any(map(before.__contains__, words)) else sig.score)
+    return out
+
+
 def _anywhere(data: bytes) -> bool:
     """The shape search of a signature the prefilter does not know: it may match."""
     return True
@@ -981,28 +993,38 @@ class Detector:
                             spans = None
             if spans is None:
                 spans = _everywhere(pattern, sig.group, text)
-            for start, end, raw in spans:
-                if not check(raw):
-                    continue
-                score = sig.score
-                if sig.context_words:
-                    words = occurring.get(sig.context_words)
-                    if words is None:
-                        words = sig.context_words
-                        if len(spans) * _WORD_CHARS > len(text):
-                            if lowered is None:
-                                lowered = text.lower()
-                            words = tuple(filter(lowered.__contains__, words))
-                        occurring[sig.context_words] = words
-                    if words:
-                        before = text[max(0, start - sig.before_chars) : start].lower()
-                        if any(map(before.__contains__, words)):
-                            score = min(100, score + sig.boost)
-                seen = best.get(start)
-                if seen is None or seen.score < score:
-                    compact = raw.translate(_COMPACT)
-                    bare = len(raw) == len(compact)
-                    best[start] = Hit(sig, start, end, compact, score, mask(raw), bare)
+            valid = list(compress(spans, map(check, map(_RAW, spans))))
+            if not valid:
+                continue
+            words = occurring.get(sig.context_words) if sig.context_words else ()
+            if words is None:
+                words = sig.context_words
+                if len(spans) * _WORD_CHARS > len(text):
+                    if lowered is None:
+                        lowered = text.lower()
+                    words = tuple(filter(lowered.__contains__, words))
+                occurring[sig.context_words] = words
+            scores = _scores(sig, words, text, valid) if words else repeat(sig.score)
+            # The hits of this signature, made by C-level maps (a table's column of TINs).
+            raws = list(map(_RAW, valid))
+            compacts = list(map(str.translate, raws, repeat(_COMPACT)))
+            hits = map(
+                Hit,
+                repeat(sig),
+                map(_START, valid),
+                map(_END, valid),
+                compacts,
+                scores,
+                map(str.translate, raws, repeat(_MASK)),
+                map(eq, map(len, raws), map(len, compacts)),
+            )
+            if not best:
+                best.update(zip(map(_START, valid), hits, strict=True))
+                continue
+            for hit in hits:
+                seen = best.get(hit.start)
+                if seen is None or seen.score < hit.score:
+                    best[hit.start] = hit
         return [best[start] for start in sorted(best)]
 
     def _may_match(self, sig: Signature, runs: _Joined) -> bool:

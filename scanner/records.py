@@ -50,6 +50,13 @@ _MIN_SORTED_RUN = 4
 _MAX_ID_GAP = 100_000
 _PROBE_RUNS = 8
 _PROBE_ROWS = 64
+# The rule a TIN reaches, by (a name with it, a home address with it).
+_TIN_RULES = {
+    (True, True): "fti.taxpayer-record",
+    (True, False): "fti.tin-name",
+    (False, True): "fti.tin-address",
+    (False, False): "fti.tin",
+}
 
 
 def _is_city(row: tuple[str, ...], i: int) -> bool:
@@ -286,14 +293,7 @@ class FileScan:
     ) -> None:
         """One TIN occurrence, by the rule its evidence makes (``where`` and ``floor``:
         see `FileFindings.add`)."""
-        if has_name and has_home:
-            rule = "fti.taxpayer-record"
-        elif has_name:
-            rule = "fti.tin-name"
-        elif has_home:
-            rule = "fti.tin-address"
-        else:
-            rule = "fti.tin"
+        rule = _TIN_RULES[has_name, has_home]
         self.acc.add(rule, "tin", hit.value, where, hit.masked, hit.sig.id, floor)
 
     # -- tables --------------------------------------------------------------------------
@@ -413,6 +413,7 @@ class FileScan:
         every = None
         if len(by_row) >= _BY_COLUMN and 4 * len(by_row) >= len(rows):
             every = self._batch_evidence(rows, roles)
+        kept: dict[str, list[tuple[int, int, Hit]]] = {}  # rule: (row, column, hit)
         for index, hits in by_row.items():
             row = batch.rows[index]
             evidence: tuple[bool, bool, bool] | None = None  # looked at only when needed
@@ -428,19 +429,46 @@ class FileScan:
                 confirmed = hit.score >= self.det.threshold or role == "tin"
                 if not confirmed and not (has_name and has_home):
                     continue
-                where = base.copy()
-                where["row"] = batch.number(index)
-                where["column"] = col + 1
-                if sheet:
-                    where["cell"] = f"{column_letters(col + 1)}{where['row']}"  # Sheet!B12
-                self._add_tin(hit, has_name, has_home, where)
+                kept.setdefault(_TIN_RULES[has_name, has_home], []).append((index, col, hit))
                 analysed.add(index)
+        for rule, items in kept.items():  # each in file order (rows, then columns)
+            self._add_row_tins(rule, items, batch, base, sheet)
         if self.provenance:
             for index, row in enumerate(batch.rows):
                 if index not in analysed:
                     self._row_name_address(row, roles, batch, index)
         elif len(analysed) < len(batch.rows):
             self.unanalysed = True
+
+    def _add_row_tins(
+        self,
+        rule: str,
+        items: list[tuple[int, int, Hit]],
+        batch: Rows,
+        base: dict[str, Any],
+        sheet: bool,
+    ) -> None:
+        """The TINs of a batch's rows that reached ``rule``, at once (`add_many`)."""
+
+        def where(item: int) -> dict[str, Any]:
+            index, col, _ = items[item]
+            loc = base.copy()
+            loc["row"] = batch.number(index)
+            loc["column"] = col + 1
+            if sheet:
+                loc["cell"] = f"{column_letters(col + 1)}{loc['row']}"  # Sheet!B12
+            return loc
+
+        hits = list(map(itemgetter(2), items))
+        self.acc.add_many(
+            rule,
+            "tin",
+            [hit.value for hit in hits],
+            {hit.masked for hit in hits},
+            {hit.sig.id for hit in hits},
+            where,
+            position_of(where(0)),
+        )
 
     def _edm_rows(self, batch: Rows, roles: dict[int, str]) -> None:
         """Exact-data-match hits of each row (every hit needs a ZIP: rows of a batch
