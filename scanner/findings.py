@@ -119,9 +119,7 @@ class FileFindings:
     """Collects record evidence for one file (or member) and renders its findings."""
 
     def __init__(self, key: bytes) -> None:
-        self._key = key
-        self._mac = hmac.new(key, digestmod=hashlib.sha256)  # keyed once, copied per value
-        self._pads = hmac_pads(key)
+        self._pads = hmac_pads(key)  # keyed once (`fingerprints`)
         self._best: dict[str, str] = {}  # fingerprint -> rule id
         self._rules: dict[str, _RuleState] = {}
 
@@ -141,12 +139,7 @@ class FileFindings:
         `position_of` no later than the location's, tells without making it that a
         rule's first locations are all before it."""
         if value:
-            mac = self._mac.copy()
-            mac.update(f"{kind}:{value}".encode())
-            fp = mac.hexdigest()
-            current = self._best.get(fp)
-            if current is None or RULES[current].rank < RULES[rule_id].rank:
-                self._best[fp] = rule_id
+            self._keep_best(fingerprints(self._pads, kind, (value,)), rule_id)
         state = self._rules.setdefault(rule_id, _RuleState())
         state.hits += 1
         if state.cutoff is None or floor is None or floor < state.cutoff:
