@@ -236,8 +236,7 @@ def _parse(source: Path, data: bytes) -> tuple[Any, _Located]:
 def _schema_validator() -> jsonschema.Draft202012Validator:
     import jsonschema  # about 0.1 s and 7 MB: not in scan workers
 
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
+    return jsonschema.Draft202012Validator(json.loads(_schema_bytes()))
 
 
 @cache
