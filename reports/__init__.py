@@ -3,7 +3,9 @@ durable writes and renderers (text, JSON, SARIF, HTML).
 
 The names below are imported from their modules on first use (PEP 562): a scan
 needs the model, signing and the JSON renderer, not the schema checks, the HTML
-renderer or verification, and each command starts faster for it.
+renderer or verification, and each command starts faster for it. The DSSE check is
+`ftiscan.reports.dsse.verify`: ``ftiscan.reports.verify`` is the module of
+`verify_reports`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ftiscan.reports.canonical import CanonicalError, canonical_bytes
     from ftiscan.reports.chain import Chain, Link, Problem, check_chain
-    from ftiscan.reports.dsse import PAYLOAD_TYPE, Verified, VerifyError, key_id, pae, sign, verify
+    from ftiscan.reports.dsse import PAYLOAD_TYPE, Verified, VerifyError, key_id, pae, sign
     from ftiscan.reports.html import render_html
     from ftiscan.reports.render import render_json, render_text
     from ftiscan.reports.report import build_report
@@ -36,7 +38,6 @@ _MODULE_OF = {
     "key_id": "dsse",
     "pae": "dsse",
     "sign": "dsse",
-    "verify": "dsse",
     "render_html": "html",
     "render_json": "render",
     "render_text": "render",
@@ -70,7 +71,6 @@ __all__ = [
     "render_text",
     "schema_errors",
     "sign",
-    "verify",
     "verify_reports",
     "write_durable",
 ]
