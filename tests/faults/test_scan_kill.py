@@ -47,7 +47,9 @@ def test_killed_scan_leaves_no_worker_behind(tmp_path: Path) -> None:
     holding memory and open files)."""
     rng = random.Random(SEED)
     tree = tmp_path / "tree"
-    taxpayer_tree(tree, 16, 200, seed=SEED, repeat=80)  # ~5 s of scanning: killed mid-scan
+    # ~95 MB of dense rows, ~8 s of scanning here: killed mid-scan also on a machine
+    # several times faster (at repeat=80 a faster CI machine finished before the kill)
+    taxpayer_tree(tree, 16, 200, seed=SEED, repeat=400)
     env = private_env(tmp_path)
     for round_ in range(2):
         proc = subprocess.Popen(
@@ -60,6 +62,7 @@ def test_killed_scan_leaves_no_worker_behind(tmp_path: Path) -> None:
         delay = rng.uniform(0.0, 1.5)
         time.sleep(delay)
         children = workers_of(proc.pid)
+        assert proc.poll() is None, f"the scan ended before the kill after {delay:.2f} s"
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(timeout=60) == -signal.SIGKILL
         left = wait_gone(children)
