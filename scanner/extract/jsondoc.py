@@ -16,7 +16,11 @@ JSON (`extract`): the document is read whole (refused with `LimitExceeded` "byte
   named by position, ``#3`` (`_pointer_token`), so no key's data reaches the report.
 
 Text that is not JSON falls back to plain text extraction (several JSON values one
-after another are read as JSON Lines), so a file is never lost for a syntax error.
+after another are read as JSON Lines), so a file is never lost for a syntax error. A
+document longer than one block (`_block_size`) whose start is a whole value with more
+after it (a log of JSON and other lines) is read as JSON Lines as it streams, in
+bounded memory, rather than whole (`_several_values`); past ``limits.max_text_chars``
+it is read in part (what came before kept), where one document that long is refused.
 
 JSON Lines (`extract_lines`): each line holding an object is a row numbered by its line
 (``where.line`` too); the header grows as new keys appear, and a row that brings a new
@@ -181,8 +185,12 @@ def _walk(doc: object, where: Location, limits: Limits) -> Iterator[Segment | Ro
 
 def extract(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Segment | Rows]:
     """Yield the tables and prose of the JSON document in ``fh``."""
-    head, stream = _decode.sniff(fh)
-    codec = _decode.detect(head)
+    block = _block_size(limits)
+    head, stream = _decode.sniff(fh, max(block + 1, _decode.HEAD_BYTES))
+    codec = _decode.detect(head[: _decode.HEAD_BYTES])
+    if len(head) > block and _several_values(_decode.decode(head, codec)):
+        yield from _stream_lines(stream, codec, where, limits)
+        return
     raw = stream.read(limits.max_text_chars + 1)
     if len(raw) > limits.max_text_chars:
         raise LimitExceeded("bytes", f"JSON document above {limits.max_text_chars} bytes")
@@ -205,7 +213,14 @@ def extract(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Segment 
 def extract_lines(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Segment | Rows]:
     """Yield rows (one per object line) and prose from the JSON Lines file in ``fh``."""
     head, stream = _decode.sniff(fh)
-    codec = _decode.detect(head)
+    yield from _stream_lines(stream, _decode.detect(head), where, limits)
+
+
+def _stream_lines(
+    stream: IO[bytes], codec: str, where: Location, limits: Limits
+) -> Iterator[Segment | Rows]:
+    """`_lines` of ``stream`` as it is read, a block at a time (lines above
+    ``limits.max_line_chars`` in pieces)."""
     wrapper = io.TextIOWrapper(stream, encoding=codec, errors=_decode.ERRORS, newline="\n")
     limit = max(1, limits.max_line_chars)
     try:
@@ -213,6 +228,28 @@ def extract_lines(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Se
     finally:
         with contextlib.suppress(ValueError):
             wrapper.detach()  # never close the caller's stream
+
+
+_JSON_SPACE = " \t\n\r"  # the whitespace json.loads skips around a value
+
+
+def _several_values(start: str) -> bool:
+    r"""True when ``start`` (the first characters of a document) begins with a whole
+    JSON value followed by more than whitespace, so that ``json.loads`` of the whole
+    document must fail with "Extra data": the value ends where it ends whatever comes
+    after ``start``. A value that does not end inside ``start`` (one large document),
+    or a start the parser refuses, is False.
+
+    >>> [_several_values(t) for t in ('{"a": 1}\n{"a"', '{"a": 1}\n\t', '[1, 2', "12")]
+    [True, False, False, False]
+    """
+    if start.startswith("\ufeff"):  # json.loads refuses a BOM before anything else
+        return False
+    try:
+        _, end = _SCAN(start, len(start) - len(start.lstrip(_JSON_SPACE)))
+    except (StopIteration, ValueError, RecursionError):
+        return False
+    return bool(start[end:].lstrip(_JSON_SPACE))
 
 
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
@@ -364,16 +401,21 @@ def _stream_pieces(read: Callable[[int], str], size: int, limit: int) -> Iterato
     """
     pending, at, ended = "", 0, False
     failed: ExtractError | None = None
+    chunk = max(_READ_CHARS, size + limit)  # the text left over is copied once a chunk
     while True:
-        if not ended and len(pending) - at < size + limit:  # enough text ahead to cut
+        left = len(pending) - at
+        # Enough text ahead to cut: more than a window of ``size`` for a block (at most
+        # ``size`` may be the last block), ``limit`` for a line longer than that.
+        if not ended and (
+            left <= size or (left < limit and pending.rfind("\n", at, at + size) < 0)
+        ):
             try:
-                piece = read(_READ_CHARS)
+                piece = read(chunk)
             except ExtractError as exc:
                 failed, piece = exc, ""
             ended = not piece
             pending, at = pending[at:] + piece, 0
             continue
-        left = len(pending) - at
         if ended and left <= size:
             if left:  # readline(limit) reads a last line of ``limit`` characters as a piece
                 yield pending[at:], left < limit or pending.find("\n", at) >= 0

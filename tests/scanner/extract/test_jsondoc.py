@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -135,6 +137,59 @@ def test_json_extra_data_is_read_as_lines() -> None:
     assert [(i.first_row, i.rows) for i in items if isinstance(i, Rows)] == [(1, [("1",), ("2",)])]
 
 
+def _log(count: int) -> bytes:
+    """Odd lines JSON objects ``{"n": N}``, even lines ``plain N``."""
+    lines = [f'{{"n": {n}}}' if n % 2 else f"plain {n}" for n in range(1, count + 1)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _numbers(items: list[Segment | Rows]) -> tuple[list[int], list[str], list[str]]:
+    """The row numbers, the row cells and the text lines of a `_log`."""
+    rows = [i for i in items if isinstance(i, Rows)]
+    text = "".join(i.text for i in items if isinstance(i, Segment))
+    return (
+        [number for batch in rows for number in batch.numbers or ()],
+        [cell for batch in rows for (cell,) in batch.rows],
+        [line for line in text.split("\n") if line],
+    )
+
+
+def test_json_log_longer_than_a_block_is_streamed() -> None:
+    """A document of JSON and other lines longer than one block is read as it streams:
+    every row and line, numbered by line."""
+    assert _numbers(_items(_log(200), block_chars=256)) == (
+        list(range(1, 201, 2)),
+        [str(n) for n in range(1, 201, 2)],
+        [f"plain {n}" for n in range(2, 201, 2)],
+    )
+
+
+def test_json_log_past_the_size_limit_is_read_in_part() -> None:
+    """Past ``max_text_chars`` a streamed log gives what it read, then the bytes limit
+    (the file is read in part, its findings kept), where a single document that long
+    is refused with nothing read (`test_json_above_limit_is_refused`)."""
+    items: list[Segment | Rows] = []
+    reader = jsondoc.extract(
+        io.BytesIO(_log(2000)), WHERE, Limits(block_chars=256, max_text_chars=5000)
+    )
+    with pytest.raises(LimitExceeded, match="limit:bytes"):
+        items.extend(reader)
+    numbers, cells, text = _numbers(items)
+    assert 300 < len(numbers) + len(text) < 1000  # ~5000 characters of 10-character lines
+    assert numbers == list(range(1, 2 * len(numbers), 2))
+    assert cells == [str(n) for n in numbers]
+
+
+def test_json_document_longer_than_a_block_is_still_one_document() -> None:
+    """A single value longer than a block (its end not in the first block) is read
+    whole, as a document: rows of its array, not lines."""
+    doc = [{"n": n} for n in range(100)]
+    (batch,) = _items(json.dumps(doc).encode(), block_chars=64, batch_rows=500)
+    assert isinstance(batch, Rows)
+    assert batch.rows == [(str(n),) for n in range(100)]
+    assert batch.numbers is None
+
+
 def test_flatten_deep_values_become_json() -> None:
     """Nesting beyond the flattening depth is kept as compact JSON in one cell."""
     value: dict[str, object] = {"leaf": "v"}
@@ -246,6 +301,50 @@ def test_jsonl_blocks_read_what_lines_read(
     whole = Limits(block_chars=block)
     document = list(jsondoc._lines(jsondoc._document_pieces(data, block), WHERE, whole))
     assert _by_line(document) == _by_line(_line_by_line(data, whole))
+    # A document of several values gives the same lines, whether it is read whole (one
+    # block or less) or streamed (longer): `extract` itself.
+    if _extra_data(data):
+        assert _by_line(_items(data.encode(), block_chars=block)) == _by_line(document)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.text(alphabet="ab\n", max_size=300),
+    size=st.integers(1, 40),
+    extra=st.integers(0, 40),
+    trickle=st.integers(1, 50),
+)
+def test_stream_pieces_do_not_depend_on_how_the_text_is_read(
+    data: str, size: int, extra: int, trickle: int
+) -> None:
+    """Blocks and long-line pieces are cut where the text says, never where a read
+    ended: a reader giving a few characters at a time yields the same pieces as one
+    giving the whole text at once; the pieces are the text, and each block is as long
+    as whole lines allow (the next piece's first line would not fit)."""
+    limit = size + extra
+
+    def pieces(read: Callable[[int], str]) -> list[tuple[str, bool]]:
+        return list(jsondoc._stream_pieces(read, size, limit))
+
+    whole = io.StringIO(data)
+    expected = pieces(lambda n: whole.read())
+    assert "".join(text for text, _ in expected) == data
+    for (text, block), (after, _) in itertools.pairwise(expected):
+        line, newline, _ = after.partition("\n")
+        assert not block or len(text) + len(line + newline) > size
+    slow = io.StringIO(data)
+    assert pieces(lambda n: slow.read(min(n, trickle))) == expected
+
+
+def _extra_data(document: str) -> bool:
+    """Whether ``json.loads`` finds more than one value in ``document``."""
+    try:
+        json.loads(document)
+    except json.JSONDecodeError as exc:
+        return exc.msg == "Extra data"
+    except RecursionError:
+        return False
+    return False
 
 
 @pytest.mark.parametrize(
