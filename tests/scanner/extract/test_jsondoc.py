@@ -5,14 +5,15 @@ from __future__ import annotations
 import io
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ftiscan.scanner.errors import LimitExceeded
+from ftiscan.scanner.errors import ExtractError, LimitExceeded
 from ftiscan.scanner.extract import jsondoc
 from ftiscan.scanner.model import Limits, Location, Rows, Segment
 
@@ -334,6 +335,77 @@ def test_stream_pieces_do_not_depend_on_how_the_text_is_read(
         assert not block or len(text) + len(line + newline) > size
     slow = io.StringIO(data)
     assert pieces(lambda n: slow.read(min(n, trickle))) == expected
+
+
+_ARRAYS = st.one_of(
+    st.lists(_OBJECTS, max_size=25),  # a table
+    st.lists(st.one_of(_OBJECTS, _LEAVES), max_size=8),  # not one: read as a document
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    items=_ARRAYS,
+    indent=st.sampled_from([None, 0, 2]),
+    tail=st.sampled_from(["", "\n", " \t\r\n", "]", ",", "x", "\n[]", "{"]),
+    cut=st.integers(0, 6),
+    window=st.integers(1, 40),
+    batch=st.integers(1, 7),
+)
+def test_streamed_array_reads_what_the_whole_document_reads(
+    items: list[object], indent: int | None, tail: str, cut: int, window: int, batch: int
+) -> None:
+    """A JSON array read item by item (as one longer than `_ARRAY_STREAM_BYTES` is,
+    through a window of a few characters) gives the same rows, batches and prose as
+    the document read whole: tables of objects, arrays that are not tables, and
+    broken ones (cut short, or with more after them), which are read whole."""
+    text = json.dumps(items, indent=indent) + tail
+    data = text[: len(text) - cut].encode()
+    limits = {"batch_rows": batch}
+    whole = _items(data, **limits)
+    with (
+        mock.patch.object(jsondoc, "_ARRAY_STREAM_BYTES", -1),
+        mock.patch.object(jsondoc, "_ARRAY_READ", window),
+    ):
+        assert _items(data, **limits) == whole
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    items=st.lists(st.one_of(_OBJECTS, _LEAVES, st.lists(_LEAVES, max_size=3)), max_size=12),
+    indent=st.sampled_from([None, 0, 3]),
+    window=st.integers(1, 30),
+)
+def test_array_reader_reads_items_as_json_loads(
+    items: list[object], indent: int | None, window: int
+) -> None:
+    """`_ArrayReader` gives the items ``json.loads`` gives, whatever the window (a
+    number cut by it, ``12|345``, is read whole), and refuses what follows an array."""
+    text = json.dumps(items, indent=indent)
+    expected = json.loads(text)
+
+    def read(document: str) -> list[object]:
+        stream = io.StringIO(document)
+        return list(jsondoc._ArrayReader(lambda n: stream.read(min(n, window))).items())
+
+    with mock.patch.object(jsondoc, "_ARRAY_READ", window):
+        assert read(text) == expected
+        with pytest.raises(jsondoc._NotATable):
+            read(text + " 1")
+
+
+def test_streamed_array_that_changes_between_its_reads_is_changed() -> None:
+    """The rows of a streamed array are read again after its header: an item that is
+    no longer an object, or text that is no longer an array, is reason "changed"."""
+
+    def broken() -> Iterator[object]:
+        yield {"a": 1}
+        raise jsondoc._NotATable
+
+    for items in (iter([{"a": 1}, 2]), broken()):
+        with pytest.raises(ExtractError) as caught:
+            list(jsondoc._objects(items))
+        assert caught.value.reason == "changed"
 
 
 def _extra_data(document: str) -> bool:
