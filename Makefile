@@ -58,6 +58,7 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.formats
+	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.signing
 	$(BIN)/python -m bench.edm
 	$(BIN)/python -m bench.daemon

@@ -263,8 +263,8 @@ _ARRAY_READ = 1024 * 1024  # characters read at a time from a streamed array
 
 
 # A JSON array longer than this (bytes) is read twice, item by item, rather than whole:
-# about 20% more CPU for memory that no longer grows with it (a 50 MB array of records
-# took 400 MB whole).
+# 16-37% more CPU (bench.memory) for memory that no longer grows with it (a 50 MB array
+# of records took 400 MB whole).
 _ARRAY_STREAM_BYTES = 8 * 1024 * 1024
 
 
