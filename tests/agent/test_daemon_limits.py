@@ -106,9 +106,14 @@ def test_a_tree_with_more_folders_than_watches_is_swept_not_watched(agent: Agent
     began = time.monotonic()
     agent.start()
     first = agent.wait_for(lambda r: r["scan"]["options"]["mode"] == "sweep", 0, "sweep")
-    assert first["scan"]["options"]["watch"] == (
-        "off: watch:exhausted (2 folder(s) could not be watched); periodic sweeps every 1s"
-    )
+    # Usually the root takes the watch and watchdog drops the two folders below it
+    # silently (`_check_watched` counts them). Once, on the CI replica under the whole
+    # suite's load, the root's own watch failed (ENOSPC raised: no observer at all;
+    # a watch the kernel had not yet freed?). Either way the report says it is off.
+    assert first["scan"]["options"]["watch"] in {
+        "off: watch:exhausted (2 folder(s) could not be watched); periodic sweeps every 1s",
+        "off: watch:exhausted (ENOSPC); periodic sweeps every 1s",
+    }
     assert len(first["findings"]) == 2
     assert time.monotonic() - began < WAIT
     assert agent.stop()[0] == 0
