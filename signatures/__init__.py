@@ -17,7 +17,7 @@ SCHEMA_PATH = PACK_DIR / "schema.json"
 #: are checked like every pack.
 SCHEMA_CHECKED = frozenset(
     {
-        "9bc62864420132c4e2f8da94cd08bbe103f502b2f6153820ac73dba67b2b6ae6",  # us-taxpayer.yaml
+        "e5ccbe88b4f45fbf6745a218df3dafd9d7c3d7a4b261a3d1b022399ecaac0910",  # us-taxpayer.yaml
     }
 )
 
