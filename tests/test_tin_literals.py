@@ -75,6 +75,8 @@ def test_offending_names_a_valid_number_by_shape_only() -> None:
     valid_ssn = "-".join(("123", "45", "6789"))
     valid_itin = " ".join(("912", "70", "1234"))
     valid_ein = "-".join(("12", "3456789"))
-    assert ssn.is_valid(valid_ssn) and itin.is_valid(valid_itin) and ein.is_valid(valid_ein)
+    assert ssn.is_valid(valid_ssn)
+    assert itin.is_valid(valid_itin)
+    assert ein.is_valid(valid_ein)
     text = f"a {valid_ssn}\nb {valid_itin}\nc {valid_ein}\n"
     assert list(offending(text)) == [(1, "NNN-NN-NNNN"), (2, "NNN NN NNNN"), (3, "NN-NNNNNNN")]
