@@ -130,10 +130,15 @@ def _is_table(value: object) -> bool:
 def _table(
     items: list[dict[str, object]], pointer: str, where: Location, limits: Limits
 ) -> Iterator[Rows]:
+    yield from _table_rows(items, _header(items), pointer, where, limits)
+
+
+def _header(items: Iterable[dict[str, object]]) -> tuple[str, ...]:
+    """The keys of every flattened item, in order of appearance."""
     keys: dict[str, None] = {}
     for item in items:
         keys.update(dict.fromkeys(flatten(item)))
-    yield from _table_rows(items, tuple(keys), pointer, where, limits)
+    return tuple(keys)
 
 
 def _table_rows(
@@ -205,17 +210,21 @@ def extract(fh: IO[bytes], where: Location, limits: Limits) -> Iterator[Segment 
     block = _block_size(limits)
     head, stream = _decode.sniff(fh, max(block + 1, _decode.HEAD_BYTES))
     codec = _decode.detect(head[: _decode.HEAD_BYTES])
-    if len(head) > block and _several_values(_decode.decode(head, codec)):
+    start = _decode.decode(head, codec)
+    if len(head) > block and _several_values(start):
         yield from _stream_lines(stream, codec, where, limits)
         return
     size = _remaining(stream)
     if size > limits.max_text_chars:
         raise LimitExceeded("bytes", f"JSON document above {limits.max_text_chars} bytes")
-    if size > _ARRAY_STREAM_BYTES and _decode.decode(head, codec).lstrip(_JSON_SPACE)[:1] == "[":
+    if size > _ARRAY_STREAM_BYTES and start.lstrip(_JSON_SPACE)[:1] == "[":
         header = _streamed_header(stream, codec)
         if header is not None:
-            with contextlib.closing(_array_items(stream, codec)) as items:
-                yield from _table_rows(_objects(items), header, "", where, limits)
+            try:
+                with contextlib.closing(_array_items(stream, codec)) as items:
+                    yield from _table_rows(_objects(items), header, "", where, limits)
+            except _NotATable:
+                raise ExtractError("changed", "the JSON array changed while it was read") from None
             return
     raw = stream.read(limits.max_text_chars + 1)
     if len(raw) > limits.max_text_chars:
@@ -373,32 +382,23 @@ def _streamed_header(stream: IO[bytes], codec: str) -> tuple[str, ...] | None:
     document is not such an array (then it is read whole). ``stream`` (seekable) is
     put back where it stood."""
     start = stream.tell()
-    keys: dict[str, None] = {}
-    count = 0
     try:
         with contextlib.closing(_array_items(stream, codec)) as items:
-            for item in items:
-                if not isinstance(item, dict):
-                    return None
-                keys.update(dict.fromkeys(flatten(item)))
-                count += 1
+            objects = _objects(items)
+            first = next(objects, None)
+            return None if first is None else _header(chain((first,), objects))
     except _NotATable:
         return None
     finally:
         stream.seek(start)
-    return tuple(keys) if count else None
 
 
 def _objects(items: Iterable[object]) -> Iterator[dict[str, object]]:
-    """``items`` again, each an object as when the header was read, or `ExtractError`
-    "changed" (the file changed between the two reads)."""
-    try:
-        for item in items:
-            if not isinstance(item, dict):
-                raise ExtractError("changed", "the JSON array changed while it was read")
-            yield item
-    except _NotATable:
-        raise ExtractError("changed", "the JSON array changed while it was read") from None
+    """``items``, each an object, or `_NotATable` at the first that is not."""
+    for item in items:
+        if not isinstance(item, dict):
+            raise _NotATable
+        yield item
 
 
 def _several_values(start: str) -> bool:
